@@ -1,0 +1,101 @@
+# flaskstack.deploy — every command a developer or CI needs. `make help` lists them.
+# On a fresh Debian machine, as root, `make lab` and `make test` install everything they need.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+MAKEFLAGS += --no-print-directory
+
+VENV ?= .venv
+PYTHON ?= python3
+export VIRTUAL_ENV := $(CURDIR)/$(VENV)
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+# The collection is resolved by FQCN from this checkout through .cache/collections.
+export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/.cache/collections
+export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
+# Scenarios live in the top-level molecule/ folder (DESIGN.md), not extensions/molecule.
+export MOLECULE_GLOB := molecule/*/molecule.yml
+export ANSIBLE_FORCE_COLOR ?= $(if $(CI),0,1)
+export PY_COLORS ?= $(if $(CI),0,1)
+
+COLLECTION_LINK := .cache/collections/ansible_collections/flaskstack/deploy
+VERSION := $(shell sed -n 's/^version: *//p' galaxy.yml)
+TARBALL := build/flaskstack-deploy-$(VERSION).tar.gz
+SCENARIOS := $(sort $(notdir $(patsubst %/molecule.yml,%,$(wildcard molecule/*/molecule.yml))))
+S ?= $(SCENARIOS)
+
+.PHONY: help
+help: ## List the commands
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+.PHONY: venv
+venv: ## Create or reuse the project venv (.venv) from the pinned requirements
+	@VENV=$(VENV) PYTHON=$(PYTHON) tests/testbed/venv.sh
+	@mkdir -p $(dir $(COLLECTION_LINK))
+	@ln -sfn ../../../.. $(COLLECTION_LINK)
+
+.PHONY: host-deps
+host-deps: ## Install the Debian packages the controller needs (root on Debian)
+	@tests/testbed/testbed.sh host-deps
+
+.PHONY: testbed
+testbed: host-deps ## Docker engine, arm64 emulation and the base images (reused while unchanged)
+	@tests/testbed/testbed.sh docker
+	@tests/testbed/testbed.sh images
+
+.PHONY: lint
+lint: venv ## ansible-lint (production profile) and yamllint
+	@echo "==> yamllint"
+	@yamllint --strict .
+	@echo "==> ansible-lint (production profile)"
+	@ansible-lint --offline
+
+.PHONY: unit
+unit: venv host-deps ## pytest unit tests (plugins, test-bed scripts)
+	@echo "==> pytest tests/unit"
+	@pytest tests/unit
+
+.PHONY: build
+build: venv ## Build the Galaxy tarball into build/
+	@echo "==> Building $(TARBALL)"
+	@mkdir -p build
+	@ansible-galaxy collection build --force --output-path build . >/dev/null
+	@ls -l $(TARBALL)
+
+.PHONY: galaxy-check
+galaxy-check: build ## Install the tarball into a temporary path and use it by FQCN from outside the tree
+	@tests/galaxy/check.sh $(TARBALL)
+
+.PHONY: molecule
+molecule: venv testbed ## Molecule scenarios (all, or S=name)
+	@for s in $(S); do \
+		echo "==> molecule test -s $$s"; \
+		start=$$SECONDS; \
+		molecule test -s $$s; \
+		echo "==> scenario $$s passed in $$((SECONDS - start)) s"; \
+	done
+
+.PHONY: lab
+lab: venv testbed ## Start the lab containers and run site.yml against them
+	@echo "==> Lab containers (tests/testbed/lab.yml)"
+	@ansible-playbook tests/testbed/lab.yml
+	@echo "==> site.yml"
+	@ansible-playbook site.yml
+	@echo "==> ansible all -m ping"
+	@ansible all -m ansible.builtin.ping -o
+
+.PHONY: lab-down
+lab-down: venv ## Remove the lab containers and network
+	@ansible-playbook tests/testbed/lab.yml -e lab_state=absent
+
+.PHONY: test
+test: ## Everything CI runs: lint, unit, Galaxy build-and-install check, Molecule
+	@start=$$SECONDS; \
+	$(MAKE) lint; \
+	$(MAKE) unit; \
+	$(MAKE) galaxy-check; \
+	$(MAKE) molecule; \
+	echo "==> make test passed in $$((SECONDS - start)) s"
+
+.PHONY: clean
+clean: ## Remove build output and caches (keeps .venv and the images)
+	rm -rf build .cache .pytest_cache

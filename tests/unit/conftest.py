@@ -1,0 +1,52 @@
+"""Makes this checkout importable as ansible_collections.flaskstack.deploy and runs modules for real."""
+
+import json
+import os
+import pathlib
+import subprocess
+import sys
+
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+COLLECTIONS = ROOT / ".cache" / "collections"
+LINK = COLLECTIONS / "ansible_collections" / "flaskstack" / "deploy"
+
+if not LINK.exists():  # `make venv` makes it; a bare `pytest` run should work too
+    LINK.parent.mkdir(parents=True, exist_ok=True)
+    LINK.symlink_to(os.path.relpath(ROOT, LINK.parent))
+if str(COLLECTIONS) not in sys.path:
+    sys.path.insert(0, str(COLLECTIONS))
+
+
+@pytest.fixture()
+def run_module(tmp_path):
+    """Run a module of this collection as Ansible would (a JSON args file, a fresh interpreter).
+
+    Returns (exit code, result dict).
+    """
+
+    def run(name, check_mode=False, as_unprivileged=False, **args):
+        """as_unprivileged: run without the capabilities that let root read any file (setpriv)."""
+        args = dict(args)
+        if check_mode:
+            args["_ansible_check_mode"] = True
+        args_file = tmp_path / ("args-%s.json" % name)
+        args_file.write_text(json.dumps({"ANSIBLE_MODULE_ARGS": args}))
+        env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(COLLECTIONS), *sys.path]))
+        prefix = ["setpriv", "--bounding-set=-dac_override,-dac_read_search"] if as_unprivileged else []
+        proc = subprocess.run(
+            prefix + [sys.executable, "-m", "ansible_collections.flaskstack.deploy.plugins.modules." + name, str(args_file)],
+            capture_output=True,
+            text=True,
+            env=env,
+            check=False,
+            timeout=60,
+        )
+        try:
+            result = json.loads(proc.stdout)
+        except ValueError:
+            raise AssertionError("module printed no JSON: %r %r" % (proc.stdout, proc.stderr))
+        return proc.returncode, result
+
+    return run
