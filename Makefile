@@ -81,7 +81,7 @@ lab: venv testbed ## Start the lab containers and run site.yml against them
 	@echo "==> site.yml"
 	@ansible-playbook site.yml
 	@echo "==> ansible all -m ping"
-	@ansible all -m ansible.builtin.ping -o
+	@ansible all -m ansible.builtin.ping
 
 .PHONY: lab-down
 lab-down: venv ## Remove the lab containers and network
