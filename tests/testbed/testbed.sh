@@ -8,6 +8,7 @@
 #   testbed.sh all         the three above, in that order
 #   testbed.sh apt-sources the apt sources the images get (from this machine's)
 #   testbed.sh recipe-hash ARCH   the recipe fingerprint an up-to-date image carries
+#   testbed.sh nginx-tarball VERSION DIR   nginx's upstream tarball from Debian's source archive (offline builds)
 #
 # Environment: TESTBED_ARCHES (default "amd64 arm64"), TESTBED_MIRROR (Debian mirror for debootstrap;
 # default: the one this machine's apt sources use), TESTBED_WORKDIR (default /var/tmp/flaskstack-testbed).
@@ -238,6 +239,30 @@ cmd_images() {
     return 0
 }
 
+nginx_tarball() {
+    # Fetches the pristine upstream tarball of nginx $1 from Debian's source archive (it carries
+    # nginx_<version>.orig.tar.gz unchanged) with apt's own tools, into $2/nginx-$1.tar.gz.
+    local version=$1 dest=$2 mirror aptdir suite debver uri hash
+    [ -f "$dest/nginx-$version.tar.gz" ] && { say "nginx-$version.tar.gz already in $dest"; return 0; }
+    mirror=$(debian_mirror)
+    aptdir=$(mktemp -d "${TMPDIR:-/tmp}/flaskstack-aptsrc.XXXXXX")
+    mkdir -p "$aptdir/lists/partial" "$aptdir/cache/archives/partial" "$dest"
+    for suite in bullseye bookworm trixie; do echo "deb-src $mirror $suite main"; done > "$aptdir/sources.list"
+    local opts=(-o "Dir::Etc::SourceList=$aptdir/sources.list" -o Dir::Etc::SourceParts=/dev/null
+        -o "Dir::State::Lists=$aptdir/lists" -o "Dir::Cache=$aptdir/cache" -o APT::Sandbox::User=root)
+    say "Fetching nginx $version's upstream tarball from Debian's source archive"
+    apt-get -q "${opts[@]}" update >/dev/null
+    debver=$(apt-cache "${opts[@]}" showsrc nginx | awk -v v="$version" '$1 == "Version:" && index($2, v "-") == 1 { print $2; exit }')
+    [ -n "$debver" ] || { rm -rf "$aptdir"; die "no Debian source package carries nginx $version (try 1.18.0, 1.22.1 or 1.26.3)"; }
+    read -r uri hash < <(apt-get "${opts[@]}" source --print-uris --only-source "nginx=$debver" 2>/dev/null \
+        | awk -v f="nginx_$version.orig.tar.gz" '$2 == f { gsub("\x27", "", $1); print $1, $4 }')
+    [ -n "$uri" ] || { rm -rf "$aptdir"; die "Debian's nginx $debver has no $version orig tarball"; }
+    /usr/lib/apt/apt-helper "${opts[@]}" download-file "$uri" "$dest/nginx-$version.tar.gz.part" "$hash" >/dev/null
+    mv "$dest/nginx-$version.tar.gz.part" "$dest/nginx-$version.tar.gz"
+    rm -rf "$aptdir"
+    say "nginx-$version.tar.gz ($hash) in $dest"
+}
+
 case "${1:-}" in
     host-deps) cmd_host_deps ;;
     docker) cmd_docker ;;
@@ -245,5 +270,6 @@ case "${1:-}" in
     all) cmd_host_deps; cmd_docker; cmd_images ;;
     apt-sources) apt_source_lines ;;
     recipe-hash) recipe_hash "${2:?usage: $0 recipe-hash ARCH}" ;;
-    *) echo "usage: $0 host-deps|docker|images|all|apt-sources|recipe-hash ARCH" >&2; exit 2 ;;
+    nginx-tarball) nginx_tarball "${2:?usage: $0 nginx-tarball VERSION DIR}" "${3:?usage: $0 nginx-tarball VERSION DIR}" ;;
+    *) echo "usage: $0 host-deps|docker|images|all|apt-sources|recipe-hash ARCH|nginx-tarball VERSION DIR" >&2; exit 2 ;;
 esac
