@@ -131,7 +131,7 @@ apt_repos() {
 debian_mirror() {
     if [ -n "${TESTBED_MIRROR:-}" ]; then echo "$TESTBED_MIRROR"; return; fi
     local uri
-    uri=$(apt_repos | awk -F'|' '$2 == "Debian" && $3 !~ /-/ { print $1; exit }')
+    uri=$(apt_repos | awk -F'|' '$2 == "Debian" && $3 !~ /-/ && !n++ { print $1 }')
     [ -n "$uri" ] || die "no Debian mirror in this machine's apt sources; set TESTBED_MIRROR to one."
     echo "$uri"
 }
@@ -140,7 +140,7 @@ apt_source_lines() {
     # Sources for the image: the release, its updates and security, from the mirrors this machine uses.
     local mirror security
     mirror=$(debian_mirror)
-    security=$(apt_repos | awk -F'|' '$2 == "Debian-Security" { print $1; exit }')
+    security=$(apt_repos | awk -F'|' '$2 == "Debian-Security" && !n++ { print $1 }')
     echo "deb $mirror $BASE_SUITE main"
     echo "deb $mirror $BASE_SUITE-updates main"
     [ -n "$security" ] && echo "deb $security $BASE_SUITE-security main"
@@ -252,7 +252,7 @@ nginx_tarball() {
         -o "Dir::State::Lists=$aptdir/lists" -o "Dir::Cache=$aptdir/cache" -o APT::Sandbox::User=root)
     say "Fetching nginx $version's upstream tarball from Debian's source archive"
     apt-get -q "${opts[@]}" update >/dev/null
-    debver=$(apt-cache "${opts[@]}" showsrc nginx | awk -v v="$version" '$1 == "Version:" && index($2, v "-") == 1 { print $2; exit }')
+    debver=$(apt-cache "${opts[@]}" showsrc nginx | awk -v v="$version" '$1 == "Version:" && index($2, v "-") == 1 && !found { print $2; found = 1 }')
     [ -n "$debver" ] || { rm -rf "$aptdir"; die "no Debian source package carries nginx $version (try 1.18.0, 1.22.1 or 1.26.3)"; }
     read -r uri hash < <(apt-get "${opts[@]}" source --print-uris --only-source "nginx=$debver" 2>/dev/null \
         | awk -v f="nginx_$version.orig.tar.gz" '$2 == f { gsub("\x27", "", $1); print $1, $4 }')
