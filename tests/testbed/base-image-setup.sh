@@ -19,6 +19,9 @@ if [ -n "$missing" ]; then
     apt-get install -y -q --no-install-recommends $missing
 fi
 
+# Trust the certificate authorities the build machine trusts locally (copied in by testbed.sh).
+update-ca-certificates --fresh >/dev/null
+
 # Units that need real hardware, a console or kernel privileges a container does not have.
 for unit in getty.target console-getty.service systemd-remount-fs.service dev-hugepages.mount \
     sys-fs-fuse-connections.mount systemd-firstboot.service systemd-udevd.service \

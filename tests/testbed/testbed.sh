@@ -116,9 +116,13 @@ ensure_binfmt() {
     done
 }
 
+LOCAL_CAS=/usr/local/share/ca-certificates
+
 recipe_hash() {
-    # The image is rebuilt when (and only when) this changes.
-    cat "$here/base-image.env" "$here/base-image-setup.sh" | { cat; echo "arch=$1"; } | sha256sum | cut -c1-16
+    # The image is rebuilt when (and only when) this changes: the recipe files, the architecture and
+    # the certificate authorities this machine trusts locally (the images trust them too).
+    { cat "$here/base-image.env" "$here/base-image-setup.sh"; echo "arch=$1"; cat "$LOCAL_CAS"/*.crt 2>/dev/null || true; } \
+        | sha256sum | cut -c1-16
 }
 
 image_recipe() { docker image inspect -f "{{ index .Config.Labels \"$RECIPE_LABEL\" }}" "$1" 2>/dev/null || true; }
@@ -176,6 +180,10 @@ build_rootfs() {
             "$BASE_SUITE" "$dir" "$(debian_mirror)"
     fi
     cp "$here/base-image-setup.sh" "$dir/base-image-setup.sh"
+    # A machine behind a TLS-inspecting proxy trusts its CA locally; containers need the same trust
+    # to reach PyPI over HTTPS.
+    mkdir -p "$dir$LOCAL_CAS"
+    cp "$LOCAL_CAS"/*.crt "$dir$LOCAL_CAS"/ 2>/dev/null || true
     mount -t proc proc "$dir/proc"
     local rc=0
     APT_SOURCES="$(apt_source_lines)" PACKAGES="$BASE_PACKAGES" chroot "$dir" /bin/sh /base-image-setup.sh || rc=$?
@@ -185,10 +193,18 @@ build_rootfs() {
     return $rc
 }
 
+clean_rootfs() {
+    # A build that was killed may have left /proc mounted inside its root file system.
+    local dir=$1
+    if [ -d "$dir/proc" ] && mountpoint -q "$dir/proc"; then umount -l "$dir/proc"; fi
+    rm -rf "$dir"
+}
+
 build_image() {
     # Builds $BASE_IMAGE:$arch from scratch; output goes to $WORKDIR/$arch.log.
     local arch=$1 how=$2 hash=$3 dir="$WORKDIR/rootfs-$arch"
-    rm -rf "$dir"
+    clean_rootfs "$dir"
+    trap 'clean_rootfs "$dir"' EXIT
     mkdir -p "$dir"
     build_rootfs "$arch" "$dir" "$how"
     tar -C "$dir" --numeric-owner -c . | docker import \
@@ -196,12 +212,14 @@ build_image() {
         -c 'CMD ["/sbin/init"]' \
         -c "LABEL $RECIPE_LABEL=$hash" \
         - "$BASE_IMAGE:$arch" >/dev/null
-    rm -rf "$dir"
 }
 
 cmd_images() {
     docker_answers || die "no Docker engine answers; run '$0 docker' first (make does)."
     mkdir -p "$WORKDIR"
+    # One image build at a time on this machine (two checkouts, or a developer and CI).
+    exec 9>"$WORKDIR/.lock"
+    flock 9
     local arch hash how pids=() names=() native start=$SECONDS
     native=$(native_arch)
     for arch in $ARCHES; do
