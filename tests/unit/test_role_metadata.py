@@ -1,0 +1,39 @@
+"""Every role: prefixed variables, all of them in meta/argument_specs.yml and in the README table."""
+
+import pathlib
+
+import pytest
+import yaml
+
+ROLES = pathlib.Path(__file__).resolve().parents[2] / "roles"
+ROLE_NAMES = sorted(p.name for p in ROLES.iterdir() if (p / "tasks").is_dir())
+
+
+def load(path):
+    with open(path, encoding="utf-8") as handle:
+        return yaml.safe_load(handle) or {}
+
+
+@pytest.mark.parametrize("role", ROLE_NAMES)
+def test_defaults_are_prefixed_and_specified(role):
+    defaults = load(ROLES / role / "defaults" / "main.yml")
+    specs = load(ROLES / role / "meta" / "argument_specs.yml")["argument_specs"]
+    options = specs["main"]["options"]
+    assert all(name.startswith(role + "_") for name in defaults), "unprefixed default in %s" % role
+    assert all(name.startswith(role + "_") for name in options), "unprefixed option in %s" % role
+    missing = sorted(set(defaults) - set(options))
+    assert not missing, "defaults without an argument spec in %s: %s" % (role, missing)
+    for entry in specs.values():
+        assert set(entry["options"]) == set(specs["main"]["options"])
+
+
+@pytest.mark.parametrize("role", ROLE_NAMES)
+def test_readme_documents_every_variable(role):
+    readme = (ROLES / role / "README.md").read_text(encoding="utf-8")
+    options = load(ROLES / role / "meta" / "argument_specs.yml")["argument_specs"]["main"]["options"]
+    undocumented = [name for name in options if "`%s`" % name not in readme]
+    assert not undocumented, "%s README lacks %s" % (role, undocumented)
+
+
+def test_every_role_is_here():
+    assert ROLE_NAMES == ["flask_app", "gunicorn", "nginx", "supervisor", "uwsgi"]
