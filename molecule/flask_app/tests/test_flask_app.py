@@ -34,16 +34,17 @@ def current_release(host):
     return host.run("readlink %s/current" % BASE).stdout.strip().rsplit("/", 1)[1]
 
 
-def test_v2_is_current_and_served(host):
-    before = host.file("/root/release-before").content_string.strip().rsplit("/", 1)[1]
-    now = current_release(host)
-    assert now != before
-    assert host.file("%s/releases/%s/RELEASE" % (BASE, now)).content_string.strip() == now
+def test_rolled_back_to_v1_after_v2(host):
+    v1 = host.file("/root/release-before").content_string.strip().rsplit("/", 1)[1]
+    v2 = host.file("/root/release-v2").content_string.strip().rsplit("/", 1)[1]
+    assert v1 != v2
+    assert current_release(host) == v1
+    assert host.file("%s/PREVIOUS_RELEASE" % BASE).content_string.strip() == v2
+    assert host.file("%s/releases/%s/RELEASE" % (BASE, v2)).content_string.strip() == v2
     body = get(host, "/healthz")
-    assert body["release"] == now and body["status"] == "ok"
+    assert body["release"] == v1 and body["status"] == "ok"
     assert body["hostname"] == host.backend.get_hostname()
     assert body["arch"] == host.system_info.arch
-    assert host.file("%s/PREVIOUS_RELEASE" % BASE).content_string.strip() == before
 
 
 def test_no_request_failed_during_the_switch(host):
