@@ -43,11 +43,13 @@ testbed: host-deps ## Docker engine, arm64 emulation and the base images (reused
 	@tests/testbed/testbed.sh images
 
 .PHONY: lint
-lint: venv ## ansible-lint (production profile) and yamllint
+lint: venv ## yamllint, ansible-lint (production profile), changelog fragments
 	@echo "==> yamllint"
 	@yamllint --strict .
 	@echo "==> ansible-lint (production profile)"
 	@ansible-lint --offline
+	@echo "==> antsibull-changelog lint"
+	@antsibull-changelog lint
 
 .PHONY: unit
 unit: venv host-deps ## pytest unit tests (plugins, test-bed scripts)

@@ -68,14 +68,18 @@ def test_the_switch_was_a_reload_not_a_restart(host):
 
 def test_killed_master_comes_back(host):
     killed = host.file("/root/master-after").content_string.strip()
-    port, pattern, _ = server(host)
+    port = server(host)[0]
     for _ in range(60):
-        pid = host.run("pgrep -o -f '%s'" % pattern).stdout.strip()
+        status = host.run("supervisorctl status flask_app").stdout.split()
+        pid = host.run("supervisorctl pid flask_app").stdout.strip()
         answer = host.run("curl -s -o /dev/null -w '%%{http_code}' http://127.0.0.1:%s/healthz" % port).stdout
-        if pid and pid != killed and answer == "200":
+        if status[1] == "RUNNING" and pid not in ("", "0", killed) and answer == "200":
             break
         time.sleep(1)
-    assert pid and pid != killed
+    # The program supervisor runs now is a new master, and it serves.
+    assert status[1] == "RUNNING", status
+    assert pid not in ("", "0", killed)
+    assert host.run("ps -o ppid= -p %s" % pid).stdout.strip() == host.file("/run/supervisord.pid").content_string.strip()
     assert get(host, "/healthz")["release"] == current_release(host)
 
 
