@@ -68,13 +68,8 @@ galaxy-check: build ## Install the tarball into a temporary path and use it by F
 	@tests/galaxy/check.sh $(TARBALL)
 
 .PHONY: molecule
-molecule: venv testbed ## Molecule scenarios (all, or S=name)
-	@for s in $(S); do \
-		echo "==> molecule test -s $$s"; \
-		start=$$SECONDS; \
-		molecule test -s $$s; \
-		echo "==> scenario $$s passed in $$((SECONDS - start)) s"; \
-	done
+molecule: venv testbed ## Molecule scenarios (all, or S=name), MOLECULE_JOBS=2 side by side
+	@tests/testbed/molecule-all.sh $(S)
 
 .PHONY: lab
 lab: venv testbed ## Start the lab containers and run site.yml against them
@@ -82,8 +77,8 @@ lab: venv testbed ## Start the lab containers and run site.yml against them
 	@ansible-playbook tests/testbed/lab.yml
 	@echo "==> site.yml"
 	@ansible-playbook site.yml
-	@echo "==> ansible all -m ping"
-	@ansible all -m ansible.builtin.ping
+	@echo "==> The lab answers on http://127.0.0.1:$${LAB_PORT:-8080}/ (through lb1's nginx):"
+	@python3 tests/testbed/lab_requests.py http://127.0.0.1:$${LAB_PORT:-8080}/ 10
 
 .PHONY: lab-down
 lab-down: venv ## Remove the lab containers and network

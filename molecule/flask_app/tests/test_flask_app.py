@@ -51,14 +51,9 @@ def test_no_request_failed_during_the_switch(host):
     codes = host.file("/root/load.log").content_string.split()
     assert len(codes) >= 100, "the load ran too briefly"
     failed = {code: codes.count(code) for code in set(codes) if code != "200"}
-    if server(host)[2] == "uwsgi":
-        # Chain reload: workers are replaced one at a time, nothing is dropped.
-        assert not failed, failed
-    else:
-        # gunicorn >= 20.1 closes a few connections its old workers had accepted when a HUP retires them
-        # (upstream issue benoitc/gunicorn#3394). A reload drops at most a handful of connections
-        # (never an HTTP error); a restart would refuse every request for a second or more.
-        assert set(failed) <= {"000"} and sum(failed.values()) <= 10, failed
+    # uWSGI: chain reload, workers replaced one at a time. gunicorn: HUP, with the role's draining
+    # gthread worker (stock 23.0.0 drops a few fresh connections, upstream #3394).
+    assert not failed, failed
 
 
 def test_the_switch_was_a_reload_not_a_restart(host):

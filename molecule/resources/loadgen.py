@@ -1,0 +1,52 @@
+#!/usr/bin/env python3
+"""Bounded HTTP load for the Molecule scenarios: sequential GETs, a new connection each, to one URL.
+
+loadgen.py URL LOG STOP_FILE [MIN_REQUESTS] [MAX_SECONDS]
+Runs until STOP_FILE exists and at least MIN_REQUESTS (default 5000) were sent, or MAX_SECONDS
+(default 600) passed. Writes one line per request to LOG: the HTTP status (000 for a connection error
+or timeout), then the answering hostname and release, or the error.
+"""
+
+import http.client
+import json
+import os
+import sys
+import time
+import urllib.parse
+
+
+def one_request(url):
+    parts = urllib.parse.urlsplit(url)
+    connection = http.client.HTTPConnection(parts.hostname, parts.port or 80, timeout=10)
+    try:
+        connection.request("GET", parts.path or "/", headers={"Host": parts.hostname, "Connection": "close"})
+        response = connection.getresponse()
+        body = response.read()
+        try:
+            data = json.loads(body)
+            return "%03d %s %s" % (response.status, data.get("hostname", "-"), data.get("release", "-"))
+        except ValueError:
+            return "%03d - -" % response.status
+    except (OSError, http.client.HTTPException) as error:
+        return "000 error %s" % type(error).__name__
+    finally:
+        connection.close()
+
+
+def main(argv):
+    url, log, stop_file = argv[1], argv[2], argv[3]
+    minimum = int(argv[4]) if len(argv) > 4 else 5000
+    deadline = time.monotonic() + (int(argv[5]) if len(argv) > 5 else 600)
+    sent = 0
+    with open(log, "w", encoding="utf-8") as out:
+        while time.monotonic() < deadline:
+            if sent >= minimum and os.path.exists(stop_file):
+                break
+            out.write(one_request(url) + "\n")
+            out.flush()
+            sent += 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

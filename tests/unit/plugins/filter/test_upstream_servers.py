@@ -1,0 +1,538 @@
+"""upstream_servers: inventory hosts -> one nginx upstream pool, on plain dicts and through real Ansible."""
+
+import json
+import os
+import pathlib
+import random
+import subprocess
+import sys
+import time
+
+import jinja2
+import pytest
+import yaml
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.flaskstack.deploy.plugins.filter.upstream_servers import FilterModule, upstream_servers
+
+ROOT = pathlib.Path(__file__).resolve().parents[4]
+COLLECTIONS = ROOT / ".cache" / "collections"
+NGINX_SPECS = ROOT / "roles" / "nginx" / "meta" / "argument_specs.yml"
+
+
+def pool(hostvars, hosts=None, **kwargs):
+    return upstream_servers(list(hostvars) if hosts is None else hosts, hostvars, **kwargs)
+
+
+def servers(hostvars, hosts=None, **kwargs):
+    return pool(hostvars, hosts, **kwargs)["servers"]
+
+
+def facts(arch, vcpus):
+    return {"ansible_facts": {"architecture": arch, "processor_vcpus": vcpus}}
+
+
+def test_registered_under_its_name():
+    assert FilterModule().filters()["upstream_servers"] is upstream_servers
+
+
+# --- Defaults and protocols ------------------------------------------------------------------------
+
+
+def test_defaults_are_gunicorn_on_8000_over_http():
+    assert pool({"app1": {}}) == {
+        "name": "app",
+        "protocol": "http",
+        "servers": [{"address": "app1", "port": 8000, "backup": False, "down": False}],
+    }
+
+
+def test_uwsgi_only_pool_speaks_uwsgi():
+    hv = {"app1": {"flask_app_server": "uwsgi"}, "app2": {"flask_app_server": "uwsgi", "uwsgi_protocol": "uwsgi"}}
+    result = pool(hv, name="api")
+    assert result["name"] == "api"
+    assert result["protocol"] == "uwsgi"
+    assert [s["address"] for s in result["servers"]] == ["app1", "app2"]
+
+
+def test_gunicorn_with_uwsgi_in_http_mode_is_an_http_pool():
+    hv = {"app1": {"flask_app_server": "uwsgi", "uwsgi_protocol": "http"}, "app2": {"flask_app_server": "gunicorn"}}
+    assert pool(hv)["protocol"] == "http"
+
+
+def test_gunicorn_with_uwsgi_default_protocol_names_the_uwsgi_hosts():
+    hv = {
+        "app1": {"flask_app_server": "uwsgi"},
+        "app2": {},
+        "app3": {"flask_app_server": "uwsgi"},
+        "app4": {"flask_app_server": "uwsgi", "uwsgi_protocol": "http"},
+    }
+    with pytest.raises(AnsibleFilterError) as caught:
+        pool(hv)
+    message = str(caught.value)
+    assert "pool 'app' mixes protocols" in message
+    assert "a gunicorn host speaks only http, so set uwsgi_protocol: http on app1, app3 (or split the pool)" in (
+        message.replace("A gunicorn", "a gunicorn")
+    )
+    assert "invalid request block size" in message
+
+
+def test_forced_uwsgi_with_a_gunicorn_host_names_it():
+    hv = {"app1": {"flask_app_server": "uwsgi"}, "app2": {}}
+    with pytest.raises(AnsibleFilterError) as caught:
+        pool(hv, protocol="uwsgi")
+    assert "host app2 runs gunicorn, which speaks only http; it cannot be in the uwsgi-protocol pool 'app'" in str(
+        caught.value
+    )
+
+
+def test_forced_uwsgi_with_uwsgi_in_http_mode_names_it():
+    hv = {"app1": {"flask_app_server": "uwsgi"}, "app2": {"flask_app_server": "uwsgi", "uwsgi_protocol": "http"}}
+    with pytest.raises(AnsibleFilterError, match="host app2 runs uwsgi with uwsgi_protocol: http"):
+        pool(hv, protocol="uwsgi")
+
+
+def test_forced_http_with_a_uwsgi_socket_host_explains_the_block_size_error():
+    hv = {"app1": {}, "app2": {"flask_app_server": "uwsgi"}}
+    with pytest.raises(AnsibleFilterError) as caught:
+        pool(hv, protocol="http")
+    message = str(caught.value)
+    assert "host app2 runs uwsgi with uwsgi_protocol: uwsgi (the role's default; it is not set)" in message
+    assert "invalid request block size" in message and "Set uwsgi_protocol: http on app2" in message
+
+
+def test_forced_protocol_that_matches_is_kept():
+    assert pool({"app1": {"flask_app_server": "uwsgi"}}, protocol="uwsgi")["protocol"] == "uwsgi"
+    assert pool({"app1": {}}, protocol="http")["protocol"] == "http"
+
+
+@pytest.mark.parametrize(
+    "hostvars, kwargs, match",
+    [
+        ({"app1": {}}, {"protocol": "fastcgi"}, "protocol='fastcgi' is unknown"),
+        ({"app1": {"flask_app_server": "waitress"}}, {}, "host app1 has flask_app_server: 'waitress'"),
+        ({"app1": {"flask_app_server": "uwsgi", "uwsgi_protocol": "fastcgi"}}, {}, "host app1 has uwsgi_protocol"),
+    ],
+)
+def test_unknown_protocols_and_servers(hostvars, kwargs, match):
+    with pytest.raises(AnsibleFilterError, match=match):
+        pool(hostvars, **kwargs)
+
+
+# --- Addresses and ports -----------------------------------------------------------------------------
+
+
+def test_unix_sockets_in_both_spellings():
+    hv = {
+        "app1": {"gunicorn_bind": "unix:/run/flask_app/gunicorn.sock"},
+        "app2": {"flask_app_server": "uwsgi", "uwsgi_protocol": "http", "uwsgi_socket": "/run/flask_app/uwsgi.sock"},
+    }
+    assert servers(hv) == [
+        {"address": "unix:/run/flask_app/gunicorn.sock", "backup": False, "down": False},
+        {"address": "unix:/run/flask_app/uwsgi.sock", "backup": False, "down": False},
+    ]
+
+
+def test_port_comes_from_the_bind_and_its_host_part_is_ignored():
+    hv = {
+        "app1": {"gunicorn_bind": "0.0.0.0:8001", "ansible_host": "10.0.0.1"},
+        "app2": {"gunicorn_bind": "[::]:8002", "ansible_host": "10.0.0.2"},
+        "app3": {"flask_app_server": "uwsgi", "uwsgi_protocol": "http", "uwsgi_socket": ":8003"},
+        "app4": {"flask_app_port": "8004"},
+    }
+    assert [(s["address"], s["port"]) for s in servers(hv)] == [
+        ("10.0.0.1", 8001),
+        ("10.0.0.2", 8002),
+        ("app3", 8003),
+        ("app4", 8004),
+    ]
+
+
+def test_ipv6_address_is_returned_plain_for_the_nginx_role_to_bracket():
+    hv = {
+        "app1": {"ansible_host": "2001:db8::1", "gunicorn_bind": "[::]:8000"},
+        "app2": {"flaskstack_upstream_address": "[2001:db8::2]"},
+    }
+    assert [(s["address"], s["port"]) for s in servers(hv)] == [("2001:db8::1", 8000), ("2001:db8::2", 8000)]
+
+
+def test_address_precedence_override_then_ansible_host_then_name():
+    hv = {
+        "app1": {"flaskstack_upstream_address": "10.1.0.1", "ansible_host": "203.0.113.1"},
+        "app2": {"ansible_host": "203.0.113.2"},
+        "app3": {},
+        "app4": {"ansible_host": None},
+    }
+    assert [s["address"] for s in servers(hv)] == ["10.1.0.1", "203.0.113.2", "app3", "app4"]
+
+
+@pytest.mark.parametrize(
+    "variables",
+    [
+        {"flask_app_port": 0},
+        {"flask_app_port": 65536},
+        {"flask_app_port": -1},
+        {"flask_app_port": "80a"},
+        {"flask_app_port": True},
+        {"flask_app_port": 80.5},
+        {"gunicorn_bind": "0.0.0.0:0"},
+        {"gunicorn_bind": "[::]:65536"},
+        {"flask_app_server": "uwsgi", "uwsgi_protocol": "http", "uwsgi_socket": ":99999"},
+    ],
+)
+def test_bad_port(variables):
+    with pytest.raises(AnsibleFilterError, match="host app1: the port from .* is not an integer from 1 to 65535"):
+        pool({"app1": variables})
+
+
+@pytest.mark.parametrize(
+    "bind", ["0.0.0.0", "0.0.0.0:", "0.0.0.0:http", "::1:8000", "[::1]8000", "unix:relative.sock", "fd://3", ["0.0.0.0:1"]]
+)
+def test_bad_bind(bind):
+    with pytest.raises(AnsibleFilterError, match="host app1 has gunicorn_bind: .* is not HOST:PORT"):
+        pool({"app1": {"gunicorn_bind": bind}})
+
+
+@pytest.mark.parametrize(
+    "hostvars, match",
+    [
+        ({"app1": {"ansible_host": ""}}, "host app1: ansible_host is empty"),
+        ({"app1": {"flaskstack_upstream_address": "  "}}, "host app1: flaskstack_upstream_address is empty"),
+        ({"app1": {"flaskstack_upstream_address": "a b"}}, "not a host name or IP address nginx can use"),
+        ({"app1": {"ansible_host": "x;include /etc/passwd"}}, "ansible_host 'x;include /etc/passwd' is not"),
+        ({"app1": {"ansible_host": 10}}, "host app1: ansible_host is 10, not a host name"),
+        ({"app 1": {}}, "host app 1: the inventory name 'app 1' is not a host name or IP address"),
+    ],
+)
+def test_bad_server_name(hostvars, match):
+    with pytest.raises(AnsibleFilterError, match=match):
+        pool(hostvars)
+
+
+def test_a_variable_referring_to_an_undefined_one_is_named():
+    hv = {"app1": {"gunicorn_bind": jinja2.Undefined(name="flask_app_bind_address")}}
+    with pytest.raises(AnsibleFilterError, match="cannot read gunicorn_bind of host app1: .flask_app_bind_address"):
+        pool(hv)
+
+
+def test_two_hosts_on_one_address_and_port():
+    hv = {"app1": {"ansible_host": "10.0.0.1"}, "app2": {"ansible_host": "10.0.0.1"}}
+    with pytest.raises(AnsibleFilterError, match="hosts app1 and app2 both resolve to 10.0.0.1:8000"):
+        pool(hv)
+    hv["app2"]["flask_app_port"] = 8001  # same machine, two apps: fine
+    assert [s["port"] for s in servers(hv)] == [8000, 8001]
+
+
+# --- Weights -----------------------------------------------------------------------------------------
+
+
+def test_explicit_weight_wins_over_facts():
+    hv = {"app1": dict(facts("x86_64", 4), flaskstack_upstream_weight="3"), "app2": facts("aarch64", 4)}
+    assert [s["weight"] for s in servers(hv)] == [3, 4]
+
+
+def test_weight_from_cores_and_architecture():
+    hv = {
+        "app1": facts("x86_64", 4),
+        "app2": facts("aarch64", 4),
+        "app3": facts("armv7l", 4),
+        "app4": facts("riscv64", 3),  # unknown architecture: factor 1
+        "app5": {"ansible_facts": {"architecture": "amd64", "processor_nproc": 2, "processor_count": 1}},
+        "app6": {"ansible_facts": {"architecture": "x86_64", "processor_count": 1}},
+        "app7": {"ansible_architecture": "x86_64", "ansible_processor_vcpus": 8},  # injected fact vars
+    }
+    assert [s["weight"] for s in servers(hv)] == [8, 4, 4, 3, 4, 2, 16]
+
+
+def test_arch_weights_override_and_extend_the_defaults():
+    hv = {"app1": facts("x86_64", 4), "app2": facts("aarch64", 4), "app3": facts("riscv64", 4)}
+    weights = [s["weight"] for s in servers(hv, arch_weights={"x86_64": 3, "RISCV64": 2})]
+    assert weights == [12, 4, 8]
+
+
+@pytest.mark.parametrize("factor", [0, "two", None, True])
+def test_bad_arch_weight(factor):
+    with pytest.raises(AnsibleFilterError, match="arch_weights"):
+        pool({"app1": {}}, arch_weights={"x86_64": factor})
+
+
+def test_no_facts_no_weight():
+    assert all("weight" not in s for s in servers({"app1": {}, "app2": {"ansible_facts": {}}}))
+
+
+def test_facts_of_only_some_hosts_give_no_derived_weights():
+    # app2's facts are missing (--limit, not gathered): 8 against 1 would starve it, so nobody gets a derived weight.
+    hv = {"app1": facts("x86_64", 4), "app2": {}, "app3": dict(flaskstack_upstream_weight=5)}
+    assert [s.get("weight") for s in servers(hv)] == [None, None, 5]
+
+
+@pytest.mark.parametrize("weight", [0, -1, "heavy", 1.5, True])
+def test_bad_weight(weight):
+    with pytest.raises(AnsibleFilterError, match="host app1 has flaskstack_upstream_weight: .* integer >= 1"):
+        pool({"app1": {"flaskstack_upstream_weight": weight}})
+
+
+# --- backup, down, failure accounting ----------------------------------------------------------------
+
+
+def test_backup_from_hostvars_even_as_strings():
+    hv = {"app1": {}, "app2": {"flaskstack_upstream_backup": "yes"}, "app3": {"flaskstack_upstream_backup": "false"}}
+    assert [s["backup"] for s in servers(hv)] == [False, True, False]
+
+
+def test_bad_bool():
+    with pytest.raises(AnsibleFilterError, match="host app1 has flaskstack_upstream_down: 'maybe'; it must be true"):
+        pool({"app1": {"flaskstack_upstream_down": "maybe"}, "app2": {}})
+
+
+def test_down_from_kwarg_and_hostvar():
+    hv = {"app1": {}, "app2": {"flaskstack_upstream_down": "true"}, "app3": {}, "app4": {}}
+    assert [s["down"] for s in servers(hv, down=["app3"])] == [False, True, True, False]
+
+
+def test_down_typo_is_an_error():
+    with pytest.raises(AnsibleFilterError, match="down names app9, which is not in the pool \\(a typo\\?\\)"):
+        pool({"app1": {}, "app2": {}}, down=["app9"])
+    for bad in ("app1", ["app1", None], {"app1": True}):
+        with pytest.raises(AnsibleFilterError, match="down must be a list"):
+            pool({"app1": {}, "app2": {}}, down=bad)
+
+
+def test_all_down_is_an_error():
+    hv = {"app1": {"flaskstack_upstream_down": True}, "app2": {}}
+    with pytest.raises(AnsibleFilterError, match="every server of pool 'app' is down .*nginx would answer 502"):
+        pool(hv, down=["app2"])
+    # A live backup is enough: nginx falls back to it.
+    hv["app2"]["flaskstack_upstream_backup"] = True
+    assert [(s["down"], s["backup"]) for s in servers(hv)] == [(True, False), (False, True)]
+
+
+def test_all_backup_is_an_error():
+    with pytest.raises(AnsibleFilterError, match="every server of pool 'app' is a backup"):
+        pool({"app1": {"flaskstack_upstream_backup": True}})
+
+
+def test_ip_hash_with_a_backup_is_an_error():
+    hv = {"app1": {}, "app2": {"flaskstack_upstream_backup": True}}
+    with pytest.raises(AnsibleFilterError, match="balance ip_hash does not support backup servers.*app2 has"):
+        pool(hv, balance="ip_hash")
+    assert pool(hv, balance="least_conn")["balance"] == "least_conn"
+
+
+def test_max_fails_and_fail_timeout_for_all_with_per_host_overrides():
+    hv = {
+        "app1": {},
+        "app2": {"flaskstack_upstream_max_fails": 0, "flaskstack_upstream_fail_timeout": "1m30s"},
+        "app3": {"flaskstack_upstream_fail_timeout": 5},
+    }
+    result = servers(hv, max_fails="3", fail_timeout="10s")
+    assert [(s["max_fails"], s["fail_timeout"]) for s in result] == [(3, "10s"), (0, "1m30s"), (3, "5")]
+    assert all("max_fails" not in s and "fail_timeout" not in s for s in servers(hv, hosts=["app1"]))
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"max_fails": -1}, "max_fails=-1 must be an integer >= 0"),
+        ({"fail_timeout": "10 s"}, "fail_timeout='10 s' is not an nginx time"),
+        ({"balance": "random"}, "balance='random' is unknown"),
+        ({"keepalive": "many"}, "keepalive='many' must be an integer >= 0"),
+        ({"name": "my app"}, "name='my app' is not a usable pool name"),
+        ({"name": ""}, "is not a usable pool name"),
+    ],
+)
+def test_bad_keyword_arguments(kwargs, match):
+    with pytest.raises(AnsibleFilterError, match=match):
+        pool({"app1": {}}, **kwargs)
+
+
+def test_balance_and_keepalive_only_when_given():
+    assert set(pool({"app1": {}})) == {"name", "protocol", "servers"}
+    result = pool({"app1": {}}, balance="round_robin", keepalive="0")
+    assert (result["balance"], result["keepalive"]) == ("round_robin", 0)
+
+
+# --- Input -------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("hosts", ["app", None, {"app1": 1}, ["app1", 3], ["app1", ""]])
+def test_input_must_be_a_list_of_host_names(hosts):
+    with pytest.raises(AnsibleFilterError, match="list of inventory host names"):
+        upstream_servers(hosts, {"app1": {}})
+
+
+def test_empty_list():
+    with pytest.raises(AnsibleFilterError, match="the host list is empty"):
+        upstream_servers([], {"app1": {}})
+
+
+def test_unknown_host():
+    with pytest.raises(AnsibleFilterError, match="pool 'app': unknown host app2: hostvars has no such host"):
+        upstream_servers(["app1", "app2"], {"app1": {}})
+
+
+@pytest.mark.parametrize("hostvars", [None, ["app1"], "hostvars"])
+def test_hostvars_missing_or_not_a_mapping(hostvars):
+    with pytest.raises(AnsibleFilterError, match="hostvars"):
+        upstream_servers(["app1"], hostvars)
+
+
+def test_per_host_vars_not_a_mapping():
+    with pytest.raises(AnsibleFilterError, match="hostvars\\['app1'\\] is str"):
+        upstream_servers(["app1"], {"app1": "vars"})
+
+
+def test_duplicates_are_dropped():
+    assert [s["address"] for s in servers({"app1": {}, "app2": {}}, hosts=["app2", "app1", "app2"])] == ["app1", "app2"]
+
+
+def test_natural_order_whatever_the_input_order():
+    names = ["app10", "app2", "app1", "db1", "App3", "app1b", "app01"]
+    hv = {name: {} for name in names}
+    expected = ["app01", "app1", "app1b", "app2", "App3", "app10", "db1"]
+    for seed in range(5):
+        shuffled = list(names)
+        random.Random(seed).shuffle(shuffled)
+        assert [s["address"] for s in servers(hv, hosts=shuffled)] == expected
+
+
+# --- Fits the nginx role -----------------------------------------------------------------------------
+
+
+def test_output_keys_are_what_the_nginx_role_accepts():
+    specs = yaml.safe_load(NGINX_SPECS.read_text(encoding="utf-8"))["argument_specs"]["main"]["options"]
+    pool_spec = specs["nginx_upstreams"]["options"]
+    server_spec = pool_spec["servers"]["options"]
+    hv = {
+        "app1": dict(facts("x86_64", 2), flaskstack_upstream_fail_timeout="5s"),
+        "app2": {"flaskstack_upstream_weight": 2, "flaskstack_upstream_backup": True, "ansible_host": "::1"},
+        "app3": {"gunicorn_bind": "unix:/run/app.sock", "flaskstack_upstream_max_fails": 1},
+    }
+    result = pool(hv, down=["app1"], max_fails=2, fail_timeout="9s", balance="least_conn", keepalive=8)
+    assert set(result) <= set(pool_spec)
+    assert {"name", "protocol", "servers", "balance", "keepalive"} == set(result)
+    assert result["protocol"] in pool_spec["protocol"]["choices"]
+    assert result["balance"] in pool_spec["balance"]["choices"]
+    types = {"str": str, "int": int, "bool": bool}
+    for server in result["servers"]:
+        assert set(server) <= set(server_spec)
+        for key, value in server.items():
+            assert type(value) is types[server_spec[key]["type"]], (key, value)
+    required = {k for k, v in server_spec.items() if v.get("required")}
+    assert all(required <= set(s) for s in result["servers"])
+    # Every optional key shows up somewhere here, so a renamed key in the role cannot pass unnoticed.
+    assert set().union(*result["servers"]) == set(server_spec)
+
+
+# --- At scale ----------------------------------------------------------------------------------------
+
+
+def test_ten_thousand_hosts():
+    arches = ["x86_64", "aarch64", "armv7l"]
+    names = ["app%d" % i for i in range(1, 10001)]
+    hv = {}
+    for i, name in enumerate(names, 1):
+        hv[name] = dict(facts(arches[i % 3], 1 + i % 8), ansible_host="10.%d.%d.%d" % (i >> 16, (i >> 8) & 255, i & 255))
+        if i % 2:
+            hv[name].update(flask_app_server="uwsgi", uwsgi_protocol="http")
+    shuffled = list(names)
+    random.Random(1).shuffle(shuffled)
+    start = time.perf_counter()
+    result = pool(hv, hosts=shuffled, down=["app5000"])
+    elapsed = time.perf_counter() - start
+    assert result["protocol"] == "http"
+    assert len(result["servers"]) == 10000
+    assert [s["address"] for s in result["servers"][:3]] == ["10.0.0.1", "10.0.0.2", "10.0.0.3"]
+    assert result["servers"][-1]["address"] == "10.0.39.16"  # app10000
+    assert result["servers"][4999]["down"] and sum(s["down"] for s in result["servers"]) == 1
+    assert [s["weight"] for s in result["servers"][:3]] == [2, 3, 8]  # aarch64 2 cores, armv7l 3, x86_64 4 × 2
+    assert elapsed < 10, "10,000 hosts took %.1f s" % elapsed  # a sanity bound, not a benchmark
+
+
+# --- Through Ansible, with real hostvars -------------------------------------------------------------
+
+INVENTORY = """
+all:
+  children:
+    app:
+      hosts:
+        app10:
+          flask_app_server: uwsgi
+          uwsgi_protocol: http
+          uwsgi_socket: "0.0.0.0:{{ 8000 + 10 }}"
+        app2:
+          flaskstack_upstream_weight: "{{ 1 + 1 }}"
+        app1:
+          flaskstack_upstream_down: "yes"
+      vars:
+        ansible_host: "{{ inventory_hostname }}.example"
+    mixed:
+      hosts:
+        m1: {flask_app_server: uwsgi}
+        m2: {}
+    undefined:
+      hosts:
+        u1:
+          # flask_app_bind_address is a role default: not in another host's hostvars.
+          gunicorn_bind: "{{ flask_app_bind_address }}:9000"
+"""
+
+PLAYBOOK = """
+- name: Render the pool
+  hosts: localhost
+  gather_facts: false
+  connection: local
+  tasks:
+    - name: Pool of the app group
+      ansible.builtin.copy:
+        content: "{{ groups['app'] | flaskstack.deploy.upstream_servers(hostvars, keepalive=16) | to_json }}"
+        dest: "{{ out }}"
+        mode: "0644"
+    - name: A mixed pool fails with the filter's message
+      ansible.builtin.debug:
+        msg: "{{ groups['mixed'] | flaskstack.deploy.upstream_servers(hostvars, name='mixed') }}"
+      ignore_errors: true
+    - name: A variable that refers to an undefined one is named
+      ansible.builtin.debug:
+        msg: "{{ groups['undefined'] | flaskstack.deploy.upstream_servers(hostvars, name='undefined') }}"
+"""
+
+
+def test_through_ansible_with_real_hostvars_and_no_facts(tmp_path):
+    (tmp_path / "inventory.yml").write_text(INVENTORY)
+    (tmp_path / "playbook.yml").write_text(PLAYBOOK)
+    out = tmp_path / "pool.json"
+    (tmp_path / "ansible.cfg").write_text("[defaults]\n")
+    env = dict(
+        os.environ,
+        ANSIBLE_COLLECTIONS_PATH=str(COLLECTIONS),
+        ANSIBLE_CONFIG=str(tmp_path / "ansible.cfg"),
+        ANSIBLE_NOCOLOR="1",
+        ANSIBLE_LOCALHOST_WARNING="false",
+        ANSIBLE_PYTHON_INTERPRETER=sys.executable,
+    )
+    playbook_bin = pathlib.Path(sys.executable).with_name("ansible-playbook")
+    proc = subprocess.run(
+        [str(playbook_bin), "-i", str(tmp_path / "inventory.yml"), str(tmp_path / "playbook.yml"), "-e", "out=%s" % out],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+        timeout=120,
+        cwd=tmp_path,
+    )
+    assert out.exists(), proc.stdout + proc.stderr
+    assert json.loads(out.read_text()) == {
+        "name": "app",
+        "protocol": "http",
+        "keepalive": 16,
+        "servers": [
+            {"address": "app1.example", "port": 8000, "backup": False, "down": True},
+            {"address": "app2.example", "port": 8000, "weight": 2, "backup": False, "down": False},
+            {"address": "app10.example", "port": 8010, "backup": False, "down": False},
+        ],
+    }
+    output = proc.stdout + proc.stderr
+    assert proc.returncode != 0  # the last task
+    assert "pool 'mixed' mixes protocols: m1 speaks uwsgi, m2 speaks http" in output
+    assert "cannot read gunicorn_bind of host u1: 'flask_app_bind_address' is undefined" in output
