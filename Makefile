@@ -80,6 +80,10 @@ lab: venv testbed ## Start the lab containers and run site.yml against them
 	@echo "==> The lab answers on http://127.0.0.1:$${LAB_PORT:-8080}/ (through lb1's nginx):"
 	@python3 tests/testbed/lab_requests.py http://127.0.0.1:$${LAB_PORT:-8080}/ 10
 
+.PHONY: bench
+bench: venv host-deps ## Benchmark the running lab with wrk; writes docs/benchmarks.md (never fails on a number)
+	@python3 benchmarks/stack.py
+
 .PHONY: lab-down
 lab-down: venv ## Remove the lab containers and network
 	@ansible-playbook tests/testbed/lab.yml -e lab_state=absent

@@ -4,7 +4,8 @@
 loadgen.py URL LOG STOP_FILE [MIN_REQUESTS] [MAX_SECONDS]
 Runs until STOP_FILE exists and at least MIN_REQUESTS (default 5000) were sent, or MAX_SECONDS
 (default 600) passed. Writes one line per request to LOG: the HTTP status (000 for a connection error
-or timeout), then the answering hostname and release, or the error.
+or timeout), then the answering hostname and release (or "error" and the exception), then the seconds
+since the start.
 """
 
 import http.client
@@ -28,7 +29,7 @@ def one_request(url):
         except ValueError:
             return "%03d - -" % response.status
     except (OSError, http.client.HTTPException) as error:
-        return "000 error %s" % type(error).__name__
+        return "000 error %s:%s" % (type(error).__name__, str(error).replace(" ", "_")[:80])
     finally:
         connection.close()
 
@@ -38,11 +39,12 @@ def main(argv):
     minimum = int(argv[4]) if len(argv) > 4 else 5000
     deadline = time.monotonic() + (int(argv[5]) if len(argv) > 5 else 600)
     sent = 0
+    start = time.monotonic()
     with open(log, "w", encoding="utf-8") as out:
         while time.monotonic() < deadline:
             if sent >= minimum and os.path.exists(stop_file):
                 break
-            out.write(one_request(url) + "\n")
+            out.write("%s %.3f\n" % (one_request(url), time.monotonic() - start))
             out.flush()
             sent += 1
     return 0

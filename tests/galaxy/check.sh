@@ -15,7 +15,8 @@ if [ -n "$forbidden" ]; then
     echo "$forbidden" | head -n 20 >&2
     exit 1
 fi
-for required in MANIFEST.json FILES.json README.md LICENSE meta/runtime.yml playbooks/site.yml; do
+for required in MANIFEST.json FILES.json README.md LICENSE meta/runtime.yml playbooks/site.yml \
+    playbooks/rolling_update.yml playbooks/rollback.yml playbooks/vars/stack.yml plugins/filter/upstream_servers.yml; do
     grep -qx "$required" <<<"$listing" || { echo "ERROR: the tarball lacks $required" >&2; exit 1; }
 done
 
@@ -36,6 +37,14 @@ grep -q "$tmp/collections" <<<"$(ansible-galaxy collection list flaskstack.deplo
     || { echo "ERROR: flaskstack.deploy does not resolve to the installed tarball" >&2; exit 1; }
 ansible-doc flaskstack.deploy.nginx_validate >/dev/null \
     || { echo "ERROR: ansible-doc cannot read flaskstack.deploy.nginx_validate from the installed tarball" >&2; exit 1; }
+ansible-doc -t filter flaskstack.deploy.upstream_servers >/dev/null \
+    || { echo "ERROR: ansible-doc cannot read flaskstack.deploy.upstream_servers from the installed tarball" >&2; exit 1; }
 ansible-playbook consumer.yml
-ansible-playbook flaskstack.deploy.site
+echo "==> Resolving the collection's playbooks by FQCN (no host is contacted)"
+for playbook in site rolling_update rollback; do
+    ansible-playbook --syntax-check "flaskstack.deploy.$playbook" >/dev/null
+    tasks=$(ansible-playbook --list-tasks "flaskstack.deploy.$playbook")
+    grep -q "Gather the facts the stack uses" <<<"$tasks" \
+        || { echo "ERROR: flaskstack.deploy.$playbook does not import its preflight" >&2; exit 1; }
+done
 echo "==> The installed collection works by FQCN"

@@ -64,6 +64,8 @@ cmd_host_deps() {
     # nginx on the controller: the nginx_validate unit tests run the real binary.
     # (Only the binary is used; the controller's nginx service is not started or configured.)
     have_apt && apt_install nginx-light
+    # wrk: the load generator of benchmarks/stack.py (make bench).
+    have_apt && apt_install wrk
     return 0
 }
 

@@ -50,3 +50,27 @@ def run_module(tmp_path):
         return proc.returncode, result
 
     return run
+
+
+@pytest.fixture()
+def ansible_playbook():
+    """Run the venv's ansible-playbook with this checkout as flaskstack.deploy; returns the CompletedProcess.
+
+    config: the ansible.cfg to use (default the checkout's); cwd: where to run (default the checkout).
+    """
+
+    def run(*args, config=None, cwd=None, timeout=120):
+        env = dict(
+            os.environ,
+            ANSIBLE_COLLECTIONS_PATH=str(COLLECTIONS),
+            ANSIBLE_CONFIG=str(config or ROOT / "ansible.cfg"),
+            ANSIBLE_NOCOLOR="1",
+            ANSIBLE_LOCALHOST_WARNING="false",
+            ANSIBLE_PYTHON_INTERPRETER=sys.executable,
+        )
+        binary = pathlib.Path(sys.executable).with_name("ansible-playbook")
+        return subprocess.run(
+            [str(binary), *args], capture_output=True, text=True, env=env, check=False, timeout=timeout, cwd=cwd or ROOT
+        )
+
+    return run

@@ -15,7 +15,7 @@ WORK = pathlib.Path(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"]) / "releases"
 
 def load(host, phase):
     lines = host.file("/root/load-%s.log" % phase).content_string.splitlines()
-    return [line.split(" ", 2) for line in lines]
+    return [line.split() for line in lines]
 
 
 def release_of(app_host):
@@ -35,8 +35,8 @@ def release_id(source):
 def test_rolling_update_to_v2_dropped_nothing(host):
     answers = load(host, "v2")
     assert len(answers) >= 5000
-    failures = collections.Counter(answer[0] for answer in answers if answer[0] != "200")
-    assert not failures, failures
+    failures = [" ".join(answer) for answer in answers if answer[0] != "200"]
+    assert not failures, failures[:20]
     # Every backend served during the update, and the answers moved from v1 to v2.
     assert {answer[1] for answer in answers} == set(APP_HOSTS)
     releases = [answer[2] for answer in answers]
@@ -67,8 +67,8 @@ def test_broken_release_stopped_at_the_first_host(host):
 def test_the_broken_release_was_never_served(host):
     answers = load(host, "v3")
     assert len(answers) >= 5000
-    failures = collections.Counter(answer[0] for answer in answers if answer[0] != "200")
-    assert not failures, failures
+    failures = [" ".join(answer) for answer in answers if answer[0] != "200"]
+    assert not failures, failures[:20]
     v2 = load(host, "v2")[-1][2]
     assert {answer[2] for answer in answers} == {v2}
     assert {answer[1] for answer in answers} == set(APP_HOSTS)

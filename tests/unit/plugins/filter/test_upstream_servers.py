@@ -1,11 +1,8 @@
 """upstream_servers: inventory hosts -> one nginx upstream pool, on plain dicts and through real Ansible."""
 
 import json
-import os
 import pathlib
 import random
-import subprocess
-import sys
 import time
 
 import jinja2
@@ -16,7 +13,6 @@ from ansible.errors import AnsibleFilterError
 from ansible_collections.flaskstack.deploy.plugins.filter.upstream_servers import FilterModule, upstream_servers
 
 ROOT = pathlib.Path(__file__).resolve().parents[4]
-COLLECTIONS = ROOT / ".cache" / "collections"
 NGINX_SPECS = ROOT / "roles" / "nginx" / "meta" / "argument_specs.yml"
 
 
@@ -498,28 +494,14 @@ PLAYBOOK = """
 """
 
 
-def test_through_ansible_with_real_hostvars_and_no_facts(tmp_path):
+def test_through_ansible_with_real_hostvars_and_no_facts(tmp_path, ansible_playbook):
     (tmp_path / "inventory.yml").write_text(INVENTORY)
     (tmp_path / "playbook.yml").write_text(PLAYBOOK)
     out = tmp_path / "pool.json"
     (tmp_path / "ansible.cfg").write_text("[defaults]\n")
-    env = dict(
-        os.environ,
-        ANSIBLE_COLLECTIONS_PATH=str(COLLECTIONS),
-        ANSIBLE_CONFIG=str(tmp_path / "ansible.cfg"),
-        ANSIBLE_NOCOLOR="1",
-        ANSIBLE_LOCALHOST_WARNING="false",
-        ANSIBLE_PYTHON_INTERPRETER=sys.executable,
-    )
-    playbook_bin = pathlib.Path(sys.executable).with_name("ansible-playbook")
-    proc = subprocess.run(
-        [str(playbook_bin), "-i", str(tmp_path / "inventory.yml"), str(tmp_path / "playbook.yml"), "-e", "out=%s" % out],
-        capture_output=True,
-        text=True,
-        env=env,
-        check=False,
-        timeout=120,
-        cwd=tmp_path,
+    proc = ansible_playbook(
+        "-i", str(tmp_path / "inventory.yml"), str(tmp_path / "playbook.yml"), "-e", "out=%s" % out,
+        config=tmp_path / "ansible.cfg", cwd=tmp_path,
     )
     assert out.exists(), proc.stdout + proc.stderr
     assert json.loads(out.read_text()) == {
