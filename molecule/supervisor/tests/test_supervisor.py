@@ -27,9 +27,47 @@ def test_supervisord_was_not_restarted(host):
     assert read(host, "/run/supervisord.pid") == read(host, "/root/supervisord.pid")
 
 
+def restarted(host, port):
+    return read(host, "/root/%d.after" % port) != read(host, "/root/%d.pid" % port)
+
+
 def test_only_the_changed_program_restarted(host):
-    assert read(host, "/root/web-b.after") != read(host, "/root/web-b.pid")  # changed: new process
-    assert read(host, "/root/web-a.after") == read(host, "/root/web-a.pid")  # untouched: same process
+    assert restarted(host, 8102)  # web-b changed: a new process
+    assert not restarted(host, 8101)  # web-a untouched: the same process
+
+
+def test_a_changed_member_restarts_its_group_only(host):
+    # worker-2 changed: supervisor updates the group `workers` as a whole, worker-1 included.
+    assert restarted(host, 8105) and restarted(host, 8104)
+    # The group `jobs` and the programs outside any group kept their processes.
+    assert not restarted(host, 8106)
+    assert not restarted(host, 8101)
+
+
+def test_groups_as_supervisorctl_sees_them(host):
+    out = host.run("supervisorctl status").stdout
+    names = sorted(line.split()[0] for line in out.splitlines())
+    assert names == ["jobs:job-1", "web-a", "web-b", "workers:mover", "workers:worker-1", "workers:worker-2"]
+    assert all(status(host, name) == "RUNNING" for name in names if name != "web-a")
+
+
+def test_group_file_lists_its_members(host):
+    f = host.file("/etc/supervisor/conf.d/workers.group.conf")
+    assert f.mode == 0o644 and f.user == "root"
+    assert "[group:workers]\nprograms=worker-1,worker-2,mover\n" in f.content_string
+
+
+def test_a_program_moved_into_a_group_runs_once(host):
+    # mover left its own group for `workers`: its old process is gone, one new one runs in the group.
+    assert restarted(host, 8107)
+    pids = host.run("pgrep -fx 'python3 -m http.server --bind 127.0.0.1 8107'").stdout.split()
+    assert pids == [host.run("supervisorctl pid workers:mover").stdout.strip()]
+
+
+def test_purged_group_is_gone(host):
+    assert not host.file("/etc/supervisor/conf.d/old.group.conf").exists
+    assert not host.file("/etc/supervisor/conf.d/old-1.conf").exists
+    assert not host.socket("tcp://127.0.0.1:8108").is_listening
 
 
 def test_changed_environment_reached_the_program(host):
@@ -39,7 +77,7 @@ def test_changed_environment_reached_the_program(host):
 
 
 def test_killed_program_comes_back(host):
-    killed = read(host, "/root/web-a.after")
+    killed = read(host, "/root/8101.after")
     for _ in range(30):
         pid = host.run("supervisorctl pid web-a").stdout.strip()
         if pid not in ("", "0", killed) and status(host, "web-a") == "RUNNING":

@@ -37,3 +37,49 @@ def test_supervisor_program_name_must_be_a_file_name(run_role):
     rc, out = run_role("supervisor", supervisor_programs=[{"name": "../etc/x", "command": "true"}])
     assert rc != 0
     assert "supervisor_programs: names must be unique" in out
+
+
+def test_supervisor_group_must_not_be_named_like_a_program_outside_it(run_role):
+    programs = [{"name": "web", "command": "true"}, {"name": "worker", "command": "true", "group": "web"}]
+    rc, out = run_role("supervisor", supervisor_programs=programs)
+    assert rc != 0
+    assert "must not be the name of a program outside that group" in out
+    assert "Groups: web; programs outside a group: web" in out
+
+
+def test_supervisor_group_name_must_be_usable(run_role):
+    rc, out = run_role("supervisor", supervisor_programs=[{"name": "w", "command": "true", "group": "a b"}])
+    assert rc != 0
+    assert "a group name must be made of letters" in out
+
+
+def test_supervisor_program_name_must_not_look_like_a_group_file(run_role):
+    rc, out = run_role("supervisor", supervisor_programs=[{"name": "web.group", "command": "true"}])
+    assert rc != 0
+    assert "must not end in '.group'" in out
+
+
+def test_supervisor_groups_pass_the_checks(run_role):
+    programs = [
+        {"name": "web", "command": "true"},
+        {"name": "worker-1", "command": "true", "group": "workers"},
+        {"name": "worker-2", "command": "true", "group": "workers"},
+    ]
+    rc, out = run_role("supervisor", supervisor_programs=programs)
+    # Past every input check; the first change (apt) is what check mode on this controller stops or skips at.
+    assert "group names are usable" in out
+    assert "must not be the name of a program" not in out
+
+
+def test_flask_app_git_source_needs_a_version(run_role):
+    rc, out = run_role(
+        "flask_app", flask_app_secret_key="x" * 32, flask_app_git_repo="file:///nowhere", flask_app_git_version=""
+    )
+    assert rc != 0
+    assert "flask_app_git_version must name a branch, tag or commit" in out
+
+
+def test_flask_app_refuses_gunicorn_on_a_unix_socket(run_role):
+    rc, out = run_role("flask_app", flask_app_secret_key="x" * 32, gunicorn_bind="unix:/run/app.sock")
+    assert rc != 0
+    assert "gunicorn on a unix socket is not supported" in out
