@@ -78,3 +78,24 @@ def test_no_request_failed_during_the_switch(host):
     assert failed == [], failed[:5]
     releases = {line.split()[2] for line in lines}
     assert releases == {v1[:12], v2[:12]}  # the stream saw the switch
+
+
+def test_gunicorn_app_on_its_own_unix_socket(host):
+    shop_socket = "/srv/shop/run/gunicorn.sock"
+    assert host.file(shop_socket).is_socket
+    run_dir = host.file("/srv/shop/run")
+    assert (run_dir.user, run_dir.group, run_dir.mode) == ("shop", "www-data", 0o750)
+    assert host.run("runuser -u nobody -- test -e %s", shop_socket).rc != 0  # others cannot even see it
+    assert host.socket("tcp://127.0.0.1:8001").is_listening  # health checks, loopback only
+    assert not host.socket("tcp://0.0.0.0:8001").is_listening
+    master = host.run("pgrep -o -f 'shop/current/venv/bin/gunicorn'").stdout.strip()
+    assert host.run("ps -o user= -p %s", master).stdout.strip() == "shop"
+    body = json.loads(host.check_output("curl -sf -H 'Host: shop.localhost' http://127.0.0.1/"))
+    assert body["release"] == host.file("/srv/shop/current/RELEASE").content_string.strip()
+    assert not host.file("/srv/shop/current/REVISION").exists  # from a directory, not git
+
+
+def test_two_apps_two_supervisor_programs(host):
+    out = host.run("supervisorctl status").stdout
+    assert sorted(line.split()[0] for line in out.splitlines()) == ["flask_app", "shop"]
+    assert all(line.split()[1] == "RUNNING" for line in out.splitlines())

@@ -78,8 +78,3 @@ def test_flask_app_git_source_needs_a_version(run_role):
     assert rc != 0
     assert "flask_app_git_version must name a branch, tag or commit" in out
 
-
-def test_flask_app_refuses_gunicorn_on_a_unix_socket(run_role):
-    rc, out = run_role("flask_app", flask_app_secret_key="x" * 32, gunicorn_bind="unix:/run/app.sock")
-    assert rc != 0
-    assert "gunicorn on a unix socket is not supported" in out
