@@ -5,15 +5,19 @@ loadgen.py URL LOG STOP_FILE [MIN_REQUESTS] [MAX_SECONDS]
 Runs until STOP_FILE exists and at least MIN_REQUESTS (default 5000) were sent, or MAX_SECONDS
 (default 600) passed. Writes one line per request to LOG: the HTTP status (000 for a connection error
 or timeout), then the answering hostname and release (or "error" and the exception), then the seconds
-since the start.
+since the start. An answer that is not the sample app's JSON is logged with "-" for the hostname and
+the text of its first <h1> (blanks as "_") for the release.
 """
 
 import http.client
 import json
 import os
+import re
 import sys
 import time
 import urllib.parse
+
+HEADING = re.compile(r"<h1>(.*?)</h1>", re.S)
 
 
 def one_request(url):
@@ -27,7 +31,9 @@ def one_request(url):
             data = json.loads(body)
             return "%03d %s %s" % (response.status, data.get("hostname", "-"), data.get("release", "-"))
         except ValueError:
-            return "%03d - -" % response.status
+            # Not the sample app: an HTML page names its version in its first <h1>, if it has one.
+            heading = HEADING.search(body.decode("utf-8", "replace"))
+            return "%03d - %s" % (response.status, heading.group(1).strip().replace(" ", "_") if heading else "-")
     except (OSError, http.client.HTTPException) as error:
         return "000 error %s:%s" % (type(error).__name__, str(error).replace(" ", "_")[:80])
     finally:

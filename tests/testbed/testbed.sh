@@ -66,6 +66,8 @@ cmd_host_deps() {
     have_apt && apt_install nginx-light
     # wrk: the load generator of benchmarks/stack.py (make bench).
     have_apt && apt_install wrk
+    # ssh and ssh-keygen: the consumer scenario reaches its hosts over SSH, as a user does.
+    have_apt && apt_install openssh-client
     return 0
 }
 
