@@ -10,7 +10,7 @@ def test_flask_app_needs_a_secret_key(run_role):
 def test_flask_app_refuses_a_short_secret_key(run_role):
     rc, out = run_role("flask_app", flask_app_secret_key="short")
     assert rc != 0
-    assert "flask_app_secret_key is empty or shorter than 16 characters" in out
+    assert "flask_app_secret_key: is missing or shorter than 16 characters" in out
     assert "short" not in out.replace("shorter", "")  # the key itself is never printed
 
 
@@ -23,7 +23,7 @@ def test_flask_app_unknown_server(run_role):
 def test_supervisor_inet_server_needs_a_password(run_role):
     rc, out = run_role("supervisor", supervisor_inet_http_server_enabled=True)
     assert rc != 0
-    assert "supervisor_inet_http_server_password is empty" in out
+    assert "supervisor_inet_http_server_password: is missing or empty" in out
     assert "no default password" in out
 
 
@@ -36,27 +36,26 @@ def test_supervisor_program_needs_a_command(run_role):
 def test_supervisor_program_name_must_be_a_file_name(run_role):
     rc, out = run_role("supervisor", supervisor_programs=[{"name": "../etc/x", "command": "true"}])
     assert rc != 0
-    assert "supervisor_programs: names must be unique" in out
+    assert "supervisor_programs[0].name: '../etc/x' is not a usable program name" in out
 
 
 def test_supervisor_group_must_not_be_named_like_a_program_outside_it(run_role):
     programs = [{"name": "web", "command": "true"}, {"name": "worker", "command": "true", "group": "web"}]
     rc, out = run_role("supervisor", supervisor_programs=programs)
     assert rc != 0
-    assert "must not be the name of a program outside that group" in out
-    assert "Groups: web; programs outside a group: web" in out
+    assert "supervisor_programs[1].group: 'web' is also the name of a program outside that group" in out
 
 
 def test_supervisor_group_name_must_be_usable(run_role):
     rc, out = run_role("supervisor", supervisor_programs=[{"name": "w", "command": "true", "group": "a b"}])
     assert rc != 0
-    assert "a group name must be made of letters" in out
+    assert "supervisor_programs[0].group: 'a b' is not a usable group name" in out
 
 
 def test_supervisor_program_name_must_not_look_like_a_group_file(run_role):
     rc, out = run_role("supervisor", supervisor_programs=[{"name": "web.group", "command": "true"}])
     assert rc != 0
-    assert "must not end in '.group'" in out
+    assert "supervisor_programs[0].name: 'web.group' must not end in '.group'" in out
 
 
 def test_supervisor_groups_pass_the_checks(run_role):
@@ -67,8 +66,8 @@ def test_supervisor_groups_pass_the_checks(run_role):
     ]
     rc, out = run_role("supervisor", supervisor_programs=programs)
     # Past every input check; the first change (apt) is what check mode on this controller stops or skips at.
-    assert "group names are usable" in out
-    assert "must not be the name of a program" not in out
+    assert "Check the role's input" in out
+    assert "bad input" not in out
 
 
 def test_flask_app_git_source_needs_a_version(run_role):
@@ -76,5 +75,5 @@ def test_flask_app_git_source_needs_a_version(run_role):
         "flask_app", flask_app_secret_key="x" * 32, flask_app_git_repo="file:///nowhere", flask_app_git_version=""
     )
     assert rc != 0
-    assert "flask_app_git_version must name a branch, tag or commit" in out
+    assert "flask_app_git_version: is empty; name the branch, tag or commit" in out
 

@@ -11,7 +11,7 @@ def test_unknown_install_method(run_role):
 def test_source_version_without_known_checksum(run_role):
     rc, out = run_role("nginx", nginx_install_method="source", nginx_version="1.15.0")
     assert rc != 0
-    assert "nginx_version 1.15.0 is not in the role's table" in out
+    assert "nginx_version: 1.15.0 is not in the role's table" in out
     assert "nginx_source_checksum" in out
 
 
@@ -22,13 +22,13 @@ def test_site_refers_to_an_undeclared_pool(run_role):
         nginx_sites=[{"name": "www", "server_name": "www.test", "upstream": "ap"}],
     )
     assert rc != 0
-    assert "nginx_sites refers to upstream pools that nginx_upstreams does not declare (ap)" in out
+    assert "nginx_sites[0].upstream: 'ap' is not a declared upstream pool (declared: app)" in out
 
 
 def test_pool_without_servers(run_role):
     rc, out = run_role("nginx", nginx_upstreams=[{"name": "app", "servers": []}])
     assert rc != 0
-    assert "pool 'app' has no servers" in out
+    assert "nginx_upstreams[0].servers: pool 'app' has no servers" in out
 
 
 def test_wrong_type_in_a_server_entry(run_role):
