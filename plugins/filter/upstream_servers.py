@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections.abc import Mapping, Sequence
 
@@ -33,6 +34,19 @@ _DIGITS = re.compile(r"[0-9]+")
 _NGINX_TIME = re.compile(r"(?:[0-9]+(?:ms|s|m|h|d|w|M|y)?)+")
 _SPLIT_DIGITS = re.compile(r"([0-9]+)")
 _LISTED = 10  # hosts named in one message before "and N more"
+
+# An address nginx can put in a `server` line: an IPv4 address in dotted-quad form (no leading zeros,
+# which getaddrinfo would read as octal) or a host name of RFC 1123 labels (letters, digits and '-', not
+# at either end, 1 to 63 characters) whose last label is not all digits (RFC 1123 2.1: "1.2.3" and
+# "999.1.1.1" are neither). One compiled match is the hot path: it is cheaper per host than splitting
+# into labels in Python, and far cheaper than ipaddress. IPv6 (the only addresses with ':') and every
+# refusal take the slow path (_address_problem).
+_OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
+_LABEL = r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)"
+_ADDRESS = re.compile(
+    r"(?:%s\.){3}%s|(?:%s\.)*(?![0-9]+\.?\Z)%s\.?" % (_OCTET, _OCTET, _LABEL, _LABEL)
+)
+_HOST_NAME_MAX = 253  # without the root's trailing dot
 
 
 def _natural_key(host):
@@ -99,6 +113,74 @@ def _parse_bind(bind):
         if not sep or ":" in host:  # no port, or an IPv6 address without brackets
             return None
     return ("tcp", port) if _DIGITS.fullmatch(port) else None
+
+
+def _address_problem(address):
+    """Why nginx cannot use address (not matched by _ADDRESS) in a `server` line, or None for an IPv6 address.
+
+    Returns (kind, reason): kind is 'port' for HOST:PORT, 'zone' for an IPv6 zone id, 'unix' for a unix
+    socket, 'bad' otherwise (reason says why).
+    """
+    if _ADDRESS.fullmatch(address) is not None:  # only its length can be wrong
+        if len(address.rstrip(".")) <= _HOST_NAME_MAX:
+            return None
+        return "bad", "a host name has at most %d characters" % _HOST_NAME_MAX
+    if address.startswith("unix:"):
+        return "unix", None
+    if _UNSAFE.search(address):
+        return "bad", "it contains a blank or one of ; { } # quotes backslash"
+    if address.startswith("["):
+        close = address.find("]")
+        if close > 0 and address[close + 1:close + 2] == ":" and _DIGITS.fullmatch(address[close + 2:]):
+            return "port", None
+        return "bad", "brackets only go around a whole IPv6 address, such as [2001:db8::1]"
+    if ":" in address:
+        host, _sep, port = address.rpartition(":")
+        if ":" not in host and _DIGITS.fullmatch(port):
+            return "port", None
+        if "%" in address:
+            return "zone", None
+        try:
+            ipaddress.IPv6Address(address)
+        except ValueError:
+            return "bad", "it is not a valid IPv6 address"
+        return None
+    if not address.strip("0123456789."):
+        return "bad", "it is not a valid IPv4 address (four numbers from 0 to 255, without leading zeros)"
+    if "_" in address:
+        return "bad", "'_' is not allowed in a host name (RFC 1123: letters, digits and '-')"
+    return "bad", (
+        "a host name is dot-separated labels of letters, digits and '-' (not at either end), 1 to 63 "
+        "characters each, the last one not all digits (RFC 1123)"
+    )
+
+
+def _address_error(pool, host, address_var, address, bind_var, socket_var, kind, reason):
+    if kind == "port":
+        return _fail(
+            pool,
+            "host %s: %s %r includes a port, which nginx would reject in the upstream server line; the port "
+            "comes from flask_app_port, or from the port of %s when it is set (this host: %s). Put the port "
+            "there, or set flaskstack_upstream_address to the address alone"
+            % (host, address_var, address, socket_var, bind_var),
+        )
+    if kind == "zone":
+        return _fail(
+            pool,
+            "host %s: %s %r has an IPv6 zone id (%%...); nginx cannot use link-local zone ids in an upstream "
+            "server ('invalid IPv6 address'). Set flaskstack_upstream_address to a global or unique local "
+            "address of the host, or a host name" % (host, address_var, address),
+        )
+    if kind == "unix":
+        reason = "for a unix socket set %s to unix:/path.sock instead" % socket_var
+    hint = "" if address_var == "flaskstack_upstream_address" else (
+        " (set flaskstack_upstream_address to the address nginx should connect to)"
+    )
+    return _fail(
+        pool,
+        "host %s: %s %r is not a host name or IP address nginx can use: %s%s"
+        % (host, address_var, address, reason, hint),
+    )
 
 
 def _error_text(exc):
@@ -251,6 +333,7 @@ def upstream_servers(
         speakers[speaks].append(host)
 
         # Where nginx reaches it.
+        socket_var = bind_var
         bind = get(bind_var)
         entry = {}
         if bind is not None:
@@ -278,7 +361,7 @@ def upstream_servers(
             if not isinstance(address, str):
                 raise _fail(name, "host %s: %s is %r, not a host name or IP address" % (host, address_var, address))
             address = address.strip()
-            if address.startswith("[") and address.endswith("]"):  # the nginx role adds the brackets
+            if address.startswith("[") and address.endswith("]") and ":" in address:  # the role adds them
                 address = address[1:-1]
             if not address:
                 raise _fail(
@@ -286,13 +369,10 @@ def upstream_servers(
                     "host %s: %s is empty; set flaskstack_upstream_address to the address nginx should use"
                     % (host, address_var),
                 )
-            if _UNSAFE.search(address) or address.startswith("unix:"):
-                raise _fail(
-                    name,
-                    "host %s: %s %r is not a host name or IP address nginx can use "
-                    "(set flaskstack_upstream_address; for a unix socket set %s)"
-                    % (host, address_var, address, bind_var),
-                )
+            if len(address) > _HOST_NAME_MAX or _ADDRESS.fullmatch(address) is None:  # else the hot path
+                problem = _address_problem(address)
+                if problem is not None:
+                    raise _address_error(name, host, address_var, address, bind_var, socket_var, *problem)
             port = _int(where, 1, 65535)
             if port is None:
                 raise _fail(

@@ -1,8 +1,11 @@
 """upstream_servers: inventory hosts -> one nginx upstream pool, on plain dicts and through real Ansible."""
 
 import json
+import os
 import pathlib
 import random
+import shutil
+import subprocess
 import time
 
 import jinja2
@@ -14,6 +17,13 @@ from ansible_collections.flaskstack.deploy.plugins.filter.upstream_servers impor
 
 ROOT = pathlib.Path(__file__).resolve().parents[4]
 NGINX_SPECS = ROOT / "roles" / "nginx" / "meta" / "argument_specs.yml"
+UPSTREAMS_TEMPLATE = ROOT / "roles" / "nginx" / "templates" / "upstreams.conf.j2"
+NGINX = shutil.which("nginx") or next(
+    (p for p in ("/usr/sbin/nginx", "/usr/local/nginx/sbin/nginx") if os.access(p, os.X_OK)), None
+)
+needs_nginx = pytest.mark.skipif(
+    NGINX is None and not os.environ.get("CI"), reason="no nginx binary; `make unit` installs one"
+)
 
 
 def pool(hostvars, hosts=None, **kwargs):
@@ -203,6 +213,144 @@ def test_bad_bind(bind):
 def test_bad_server_name(hostvars, match):
     with pytest.raises(AnsibleFilterError, match=match):
         pool(hostvars)
+
+
+# --- Addresses nginx accepts in a server line ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "address, expected",
+    [
+        ("10.0.0.1", "10.0.0.1"),
+        ("255.255.255.255", "255.255.255.255"),
+        ("app1", "app1"),
+        ("app-1.example.com", "app-1.example.com"),
+        ("app1.example.com.", "app1.example.com."),
+        ("1app.example", "1app.example"),
+        ("a" * 63, "a" * 63),
+        (".".join(["a" * 63] * 3) + "." + "a" * 61, ".".join(["a" * 63] * 3) + "." + "a" * 61),  # 253
+        ("2001:db8::1", "2001:db8::1"),
+        ("[2001:db8::1]", "2001:db8::1"),
+        ("::ffff:10.0.0.1", "::ffff:10.0.0.1"),
+        ("fe80::1", "fe80::1"),
+        (" 10.0.0.9 ", "10.0.0.9"),
+    ],
+)
+def test_accepted_addresses(address, expected):
+    assert servers({"app1": {"ansible_host": address}})[0]["address"] == expected
+
+
+@pytest.mark.parametrize(
+    "variables, match",
+    [
+        ({"ansible_host": "10.0.0.1:2222"}, r"host app1: ansible_host '10\.0\.0\.1:2222' includes a port.* the port "
+         r"comes from flask_app_port, or from the port of gunicorn_bind when it is set \(this host: flask_app_port\)"
+         r"\. Put the port there, or set flaskstack_upstream_address to the address alone"),
+        ({"ansible_host": "app1.example:2222", "flask_app_server": "uwsgi", "uwsgi_socket": ":8001"},
+         r"ansible_host 'app1\.example:2222' includes a port.*from the port of uwsgi_socket when it is set "
+         r"\(this host: uwsgi_socket\)"),
+        ({"flaskstack_upstream_address": "[2001:db8::1]:2222"},
+         r"flaskstack_upstream_address '\[2001:db8::1\]:2222' includes a port"),
+        ({"ansible_host": "fe80::1%eth0"}, r"ansible_host 'fe80::1%eth0' has an IPv6 zone id .*nginx cannot use"),
+        ({"ansible_host": "[fe80::1%eth0]"}, r"ansible_host 'fe80::1%eth0' has an IPv6 zone id"),
+        ({"ansible_host": "999.1.1.1"}, r"'999\.1\.1\.1' is not a host name or IP address nginx can use: it is not a "
+         r"valid IPv4 address"),
+        ({"ansible_host": "1.2.3"}, "not a valid IPv4 address"),
+        ({"ansible_host": "010.0.0.1"}, "not a valid IPv4 address .*without leading zeros"),
+        ({"ansible_host": "10.0.0.1."}, "not a valid IPv4 address"),
+        ({"ansible_host": "123"}, "not a valid IPv4 address"),
+        ({"ansible_host": "[10.0.0.1]"}, "brackets only go around a whole IPv6 address"),
+        ({"ansible_host": "[app1]"}, "brackets only go around a whole IPv6 address"),
+        ({"ansible_host": "2001:db8::g"}, "'2001:db8::g' is not .*: it is not a valid IPv6 address"),
+        ({"ansible_host": "a:b"}, "it is not a valid IPv6 address"),
+        ({"ansible_host": "app_1"}, "'_' is not allowed in a host name"),
+        ({"ansible_host": "-app"}, "not at either end"),
+        ({"ansible_host": "app-"}, "not at either end"),
+        ({"ansible_host": "app..example"}, "dot-separated labels"),
+        ({"ansible_host": ".app"}, "dot-separated labels"),
+        ({"ansible_host": "a" * 64}, "1 to 63 characters each"),
+        ({"ansible_host": ".".join(["a" * 63] * 4)}, "a host name has at most 253 characters"),
+        ({"ansible_host": "app.10"}, "the last one not all digits"),
+        ({"ansible_host": "app1.exämple"}, "dot-separated labels"),
+        ({"ansible_host": "unix:/run/app.sock"}, "for a unix socket set gunicorn_bind to unix:/path.sock instead"),
+        ({"flaskstack_upstream_address": "app_1"}, r"'_' is not allowed in a host name \(RFC 1123: letters, digits "
+         r"and '-'\)$"),
+    ],
+)
+def test_refused_addresses_name_the_variable(variables, match):
+    with pytest.raises(AnsibleFilterError, match=match):
+        pool({"app1": variables})
+
+
+def test_a_bad_address_is_found_among_many_good_ones():
+    hv = {"app%d" % i: {"ansible_host": "10.0.%d.%d" % (i >> 8, i & 255)} for i in range(1, 500)}
+    hv["app250"]["ansible_host"] = "10.0.0.250:22"
+    with pytest.raises(AnsibleFilterError, match="host app250: ansible_host '10.0.0.250:22' includes a port"):
+        pool(hv)
+
+
+def render_upstreams(pools):
+    """roles/nginx/templates/upstreams.conf.j2 rendered as the role does (trim_blocks, as Ansible's template)."""
+    env = jinja2.Environment(trim_blocks=True, undefined=jinja2.StrictUndefined)
+    env.filters["comment"] = lambda text: "# " + text
+    return env.from_string(UPSTREAMS_TEMPLATE.read_text()).render(ansible_managed="test", nginx_upstreams=pools)
+
+
+def nginx_test(tmp_path, upstreams_conf):
+    """nginx -t of a main config that includes upstreams_conf; (accepted, nginx's output)."""
+    (tmp_path / "upstreams.conf").write_text(upstreams_conf)
+    (tmp_path / "nginx.conf").write_text(
+        "pid %s/nginx.pid;\nerror_log %s/error.log;\nevents { worker_connections 64; }\n"
+        "http { access_log off; include %s/upstreams.conf; }\n" % (tmp_path, tmp_path, tmp_path)
+    )
+    proc = subprocess.run(
+        [NGINX, "-t", "-q", "-p", str(tmp_path), "-c", str(tmp_path / "nginx.conf")],
+        capture_output=True, text=True, check=False, timeout=30,
+    )
+    return proc.returncode == 0, proc.stderr + proc.stdout
+
+
+@needs_nginx
+def test_accepted_addresses_pass_the_real_nginx_test(tmp_path):
+    hv = {
+        "app1": {"ansible_host": "10.0.0.1"},
+        "app2": {"ansible_host": "2001:db8::2", "gunicorn_bind": "[::]:8002"},
+        "app3": {"flaskstack_upstream_address": "[::ffff:10.0.0.3]"},
+        "app4": {"ansible_host": "fe80::4"},
+        "app5": {"ansible_host": "localhost", "flask_app_port": 8005},  # resolved by nginx -t from /etc/hosts
+        "app6": {"ansible_host": "127.0.0.6"},
+    }
+    conf = render_upstreams([pool(hv)])
+    assert "server [2001:db8::2]:8002;" in conf and "server localhost:8005;" in conf
+    accepted, output = nginx_test(tmp_path, conf)
+    assert accepted, output + conf
+
+
+@needs_nginx
+@pytest.mark.parametrize(
+    "address, nginx_says",
+    [
+        ("fe80::1%eth0", "invalid IPv6 address"),
+        ("fe80::1%lo", "invalid IPv6 address"),
+        ("10.0.0.1:2222", "invalid IPv6 address"),  # the template brackets anything with ':'
+        ("999.1.1.1", "host not found"),
+        ("10.0.0.1.", "host not found"),
+    ],
+)
+def test_what_the_filter_refuses_nginx_rejects(tmp_path, address, nginx_says):
+    """The refusals are nginx's own: the same address rendered without the filter fails nginx -t."""
+    with pytest.raises(AnsibleFilterError):
+        pool({"app1": {"ansible_host": address}})
+    unchecked = {"name": "app", "servers": [{"address": address, "port": 8000}]}
+    accepted, output = nginx_test(tmp_path, render_upstreams([unchecked]))
+    assert not accepted
+    assert nginx_says in output
+
+
+@needs_nginx
+def test_host_and_port_in_one_line_is_rejected_by_nginx_too(tmp_path):
+    accepted, output = nginx_test(tmp_path, "upstream app { server 10.0.0.1:2222:8000; }\n")
+    assert not accepted and "invalid port in upstream" in output
 
 
 def test_a_variable_referring_to_an_undefined_one_is_named():
