@@ -32,6 +32,7 @@ STACK_VARS = (
 APP_HOST_VARS = (
     "flaskstack_upstream_address", "flaskstack_upstream_weight", "flaskstack_upstream_max_fails",
     "flaskstack_upstream_fail_timeout", "flaskstack_upstream_backup", "flaskstack_upstream_down",
+    "ansible_host",
 )
 # The stack's sites and extra pools are nginx_sites / nginx_upstreams entries.
 STACK_SPECS = {"flaskstack_sites": "nginx_sites", "flaskstack_extra_upstreams": "nginx_upstreams"}

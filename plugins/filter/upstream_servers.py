@@ -7,13 +7,21 @@
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from collections.abc import Mapping, Sequence
 
 from ansible.errors import AnsibleFilterError
 from jinja2 import Undefined
 from ansible.module_utils.parsing.convert_bool import boolean
+
+from ansible_collections.flaskstack.deploy.plugins.module_utils.addresses import (
+    ADDRESS as _ADDRESS,
+    DIGITS as _DIGITS,
+    HOST_NAME_MAX as _HOST_NAME_MAX,
+    address_problem as _address_problem,
+    parse_bind as _parse_bind,
+    UNSAFE as _UNSAFE,
+)
 
 # Factor per CPU core by architecture (ansible_facts.architecture); unknown architectures count 1.
 DEFAULT_ARCH_WEIGHTS = {"x86_64": 2, "amd64": 2, "aarch64": 1, "arm64": 1, "armv7l": 1, "armv6l": 1}
@@ -28,25 +36,10 @@ BALANCES = ("round_robin", "least_conn", "ip_hash")
 
 _MISSING = object()
 _POOL_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
-# What may go into an nginx `server` line unquoted: no blanks, no ; { } # quotes or backslash.
-_UNSAFE = re.compile(r"[\s;{}#'\"\\]")
-_DIGITS = re.compile(r"[0-9]+")
 _NGINX_TIME = re.compile(r"(?:[0-9]+(?:ms|s|m|h|d|w|M|y)?)+")
 _SPLIT_DIGITS = re.compile(r"([0-9]+)")
 _LISTED = 10  # hosts named in one message before "and N more"
 
-# An address nginx can put in a `server` line: an IPv4 address in dotted-quad form (no leading zeros,
-# which getaddrinfo would read as octal) or a host name of RFC 1123 labels (letters, digits and '-', not
-# at either end, 1 to 63 characters) whose last label is not all digits (RFC 1123 2.1: "1.2.3" and
-# "999.1.1.1" are neither). One compiled match is the hot path: it is cheaper per host than splitting
-# into labels in Python, and far cheaper than ipaddress. IPv6 (the only addresses with ':') and every
-# refusal take the slow path (_address_problem).
-_OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
-_LABEL = r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)"
-_ADDRESS = re.compile(
-    r"(?:%s\.){3}%s|(?:%s\.)*(?![0-9]+\.?\Z)%s\.?" % (_OCTET, _OCTET, _LABEL, _LABEL)
-)
-_HOST_NAME_MAX = 253  # without the root's trailing dot
 
 
 def _natural_key(host):
@@ -91,68 +84,6 @@ def _nginx_time(value):
     if isinstance(value, str) and _NGINX_TIME.fullmatch(value.strip()):
         return value.strip()
     return None
-
-
-def _parse_bind(bind):
-    """('unix', '/path') or ('tcp', port as text) from a gunicorn bind / uWSGI socket, or None when malformed."""
-    if not isinstance(bind, str):
-        return None
-    bind = bind.strip()
-    if bind.startswith("unix:") or bind.startswith("/"):
-        path = bind[5:] if bind.startswith("unix:") else bind
-        if not path.startswith("/") or _UNSAFE.search(path):
-            return None
-        return "unix", path
-    if bind.startswith("["):  # [v6]:port
-        close = bind.find("]")
-        if close < 0 or bind[close + 1:close + 2] != ":":
-            return None
-        port = bind[close + 2:]
-    else:
-        host, sep, port = bind.rpartition(":")
-        if not sep or ":" in host:  # no port, or an IPv6 address without brackets
-            return None
-    return ("tcp", port) if _DIGITS.fullmatch(port) else None
-
-
-def _address_problem(address):
-    """Why nginx cannot use address (not matched by _ADDRESS) in a `server` line, or None for an IPv6 address.
-
-    Returns (kind, reason): kind is 'port' for HOST:PORT, 'zone' for an IPv6 zone id, 'unix' for a unix
-    socket, 'bad' otherwise (reason says why).
-    """
-    if _ADDRESS.fullmatch(address) is not None:  # only its length can be wrong
-        if len(address.rstrip(".")) <= _HOST_NAME_MAX:
-            return None
-        return "bad", "a host name has at most %d characters" % _HOST_NAME_MAX
-    if address.startswith("unix:"):
-        return "unix", None
-    if _UNSAFE.search(address):
-        return "bad", "it contains a blank or one of ; { } # quotes backslash"
-    if address.startswith("["):
-        close = address.find("]")
-        if close > 0 and address[close + 1:close + 2] == ":" and _DIGITS.fullmatch(address[close + 2:]):
-            return "port", None
-        return "bad", "brackets only go around a whole IPv6 address, such as [2001:db8::1]"
-    if ":" in address:
-        host, _sep, port = address.rpartition(":")
-        if ":" not in host and _DIGITS.fullmatch(port):
-            return "port", None
-        if "%" in address:
-            return "zone", None
-        try:
-            ipaddress.IPv6Address(address)
-        except ValueError:
-            return "bad", "it is not a valid IPv6 address"
-        return None
-    if not address.strip("0123456789."):
-        return "bad", "it is not a valid IPv4 address (four numbers from 0 to 255, without leading zeros)"
-    if "_" in address:
-        return "bad", "'_' is not allowed in a host name (RFC 1123: letters, digits and '-')"
-    return "bad", (
-        "a host name is dot-separated labels of letters, digits and '-' (not at either end), 1 to 63 "
-        "characters each, the last one not all digits (RFC 1123)"
-    )
 
 
 def _address_error(pool, host, address_var, address, bind_var, socket_var, kind, reason):

@@ -20,6 +20,10 @@ from __future__ import annotations
 import ast
 import re
 
+from ansible_collections.flaskstack.deploy.plugins.module_utils.addresses import DIGITS as _DIGITS
+from ansible_collections.flaskstack.deploy.plugins.module_utils.addresses import UNSAFE as _UNSAFE
+from ansible_collections.flaskstack.deploy.plugins.module_utils.addresses import address_message
+
 ROLES = ("nginx", "supervisor", "flask_app", "gunicorn", "uwsgi", "stack")
 
 # Values never shown in a message (the variable is named, its value is not).
@@ -31,9 +35,7 @@ _ACCOUNT = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*\$?")  # user and group names
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _IDENT = r"[A-Za-z_][A-Za-z0-9_]*"
 _MODULE = re.compile(r"%s(?:\.%s)*" % (_IDENT, _IDENT))
-_UNSAFE = re.compile(r"[\s;{}#'\"\\]")  # what an nginx token / config line value must not hold
 _BLANK = re.compile(r"\s")
-_DIGITS = re.compile(r"[0-9]+")
 _VERSION = re.compile(r"([0-9]+)\.([0-9]+)\.([0-9]+)")
 _NGINX_TIME = re.compile(r"(?:[0-9]+(?:ms|s|m|h|d|w|M|y)?)+")
 _NGINX_SIZE = re.compile(r"[0-9]+[kKmMgG]?")
@@ -903,10 +905,14 @@ def check_stack(values, app_hosts=None):
 def check_app_host(values):
     e = Errors()
     v = values.get
-    if _has(values, "flaskstack_upstream_address"):
-        address = v("flaskstack_upstream_address")
-        if not isinstance(address, str) or not address.strip() or _UNSAFE.search(address) or "/" in address:
-            e.add("flaskstack_upstream_address", "%s is not a host name or IP address nginx can use" % show(address))
+    # The address nginx connects to: flaskstack_upstream_address, else ansible_host (which Ansible never
+    # splits into host and port either, so a port there breaks SSH too).
+    for name in ("flaskstack_upstream_address", "ansible_host"):
+        if _has(values, name):
+            message = address_message(name, v(name))
+            if message:
+                e.append(message)
+            break
     if _has(values, "flaskstack_upstream_weight"):
         at_least(e, "flaskstack_upstream_weight", v("flaskstack_upstream_weight"), 1)
     if _has(values, "flaskstack_upstream_max_fails"):

@@ -303,3 +303,27 @@ def test_spec_errors_hide_secret_values():
 def test_spec_errors_hide_secret_env_values():
     found, _ = _spec_errors("flask_app", {"flask_app_env": ["TOKEN", "hunter2"]})
     assert found == ["flask_app_env: the value is not a mapping"]
+
+
+@pytest.mark.parametrize(
+    "name, address, words",
+    [
+        ("ansible_host", "10.0.0.1:2222", "includes a port"),
+        ("ansible_host", "fe80::1%eth0", "zone id"),
+        ("flaskstack_upstream_address", "app_1.example.com", "'_' is not allowed"),
+        ("flaskstack_upstream_address", "unix:/srv/app/run/app.sock", "for a unix socket set gunicorn_bind"),
+    ],
+)
+def test_the_address_nginx_connects_to_is_checked(name, address, words):
+    (message,) = inputs.check("flask_app", {name: address})
+    assert message.startswith(name + ": ") and words in message
+
+
+@pytest.mark.parametrize("address", ["10.0.0.1", "app1.example.com", "2001:db8::1", "[2001:db8::1]", "localhost"])
+def test_addresses_nginx_can_use_pass(address):
+    assert inputs.check("flask_app", {"ansible_host": address}) == []
+
+
+def test_flaskstack_upstream_address_wins_over_ansible_host():
+    values = {"flaskstack_upstream_address": "10.0.0.5", "ansible_host": "fe80::1%eth0"}
+    assert inputs.check("flask_app", values) == []
