@@ -10,7 +10,7 @@ jobs=${MOLECULE_JOBS:-2}
 logs=build/molecule
 mkdir -p "$logs"
 # Longest first (measured), so the two lanes finish close together; others follow in name order.
-order=(flask_app consumer stack rolling nginx_apt protocols nginx_source colocated default nginx_broken supervisor)
+order=(consumer stack flask_app rolling nginx_apt protocols nginx_source colocated default nginx_broken supervisor)
 scenarios=()
 for s in "${order[@]}"; do
     for want in "$@"; do [ "$want" = "$s" ] && scenarios+=("$s"); done
