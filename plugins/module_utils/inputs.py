@@ -286,6 +286,10 @@ def wsgi_callable(errors, var, value):
     if not isinstance(value, str) or not value or _BLANK.search(value):
         errors.add(var, what)
         return False
+    if "%" in value:  # uwsgi.ini passes it on as env = FLASKSTACK_WSGI_APP=...: %(...) is a placeholder there
+        errors.add(var, "%s holds '%%', which uWSGI's ini reads as a placeholder; pass the value another way "
+                        "(flask_app_env)" % show(value))
+        return False
     try:
         node = ast.parse(value, mode="eval").body
     except (SyntaxError, ValueError):

@@ -327,3 +327,9 @@ def test_addresses_nginx_can_use_pass(address):
 def test_flaskstack_upstream_address_wins_over_ansible_host():
     values = {"flaskstack_upstream_address": "10.0.0.5", "ansible_host": "fe80::1%eth0"}
     assert inputs.check("flask_app", values) == []
+
+
+def test_a_percent_sign_in_the_callable_is_refused():
+    # uwsgi.ini carries the callable in `env = FLASKSTACK_WSGI_APP=...`, where %(...) is a placeholder.
+    (message,) = inputs.check("flask_app", {"flask_app_callable": "create_app('100%(x)s')"})
+    assert message.startswith("flask_app_callable: ") and "placeholder" in message
