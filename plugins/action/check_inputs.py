@@ -15,7 +15,13 @@ from ansible.errors import AnsibleError, AnsibleUndefinedVariable
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.module_utils.errors import ArgumentTypeError, ArgumentValueError, RequiredError
 from ansible.plugins.action import ActionBase
-from ansible.template import trust_as_template
+
+try:
+    from ansible.template import trust_as_template
+except ImportError:  # ansible-core < 2.19 trusts every string as a template: nothing to mark
+    def trust_as_template(value):
+        """ansible-core 2.17 and 2.18: the value as it is."""
+        return value
 
 from ansible_collections.flaskstack.deploy.plugins.module_utils import inputs
 
@@ -215,6 +221,10 @@ class ActionModule(ActionBase):
                 groups = task_vars.get("groups") or {}
                 if isinstance(group, str) and group in groups:
                     kwargs["app_hosts"] = list(groups[group])
+                if "nginx" in roles and "nginx_next_upstream_tries" in scope:
+                    ok, tries = resolve("nginx_next_upstream_tries")
+                    if ok:
+                        kwargs["next_upstream_tries"] = tries
             for error in inputs.check(role, values, **kwargs):
                 head = error.split(":", 1)[0].split(".", 1)[0].split("[", 1)[0]
                 if head not in task_vars and isinstance(scope.get(head), str) and "{{" in scope[head]:

@@ -838,8 +838,24 @@ POOL_PROTOCOLS = ("auto", "uwsgi", "http")
 BALANCES = ("round_robin", "least_conn", "ip_hash")
 
 
-def check_stack(values, app_hosts=None):
-    """flaskstack_* settings; app_hosts: the app group's host names, when known (for flaskstack_drained)."""
+def drained_batch(serial_value, total):
+    """The most app hosts one batch of Ansible's serial takes out of the pool of total (0: none).
+
+    A batch that is the whole pool is not drained (playbooks/vars/stack.yml, flaskstack_stack_batch_drain).
+    """
+    largest = 0
+    for step in serial_value if isinstance(serial_value, list) else [serial_value]:
+        step = str(step).strip()
+        size = max(int(float(step[:-1]) * total / 100), 1) if step.endswith("%") else int(step)
+        if size < total:
+            largest = max(largest, size)
+    return largest
+
+
+def check_stack(values, app_hosts=None, next_upstream_tries=None):
+    """flaskstack_* settings; app_hosts: the app group's host names, when known (for flaskstack_drained);
+    next_upstream_tries: a load balancer's nginx_next_upstream_tries (how many app hosts nginx tries for one
+    request), checked against the batch a rolling update drains."""
     e = Errors()
     v = values.get
     for name in ("flaskstack_app_group", "flaskstack_lb_group"):
@@ -847,8 +863,18 @@ def check_stack(values, app_hosts=None):
             group = v(name)
             if not isinstance(group, str) or not group.strip() or _BLANK.search(group):
                 e.add(name, "%s must be a group name or host pattern without blanks" % show(group))
-    if _has(values, "flaskstack_serial"):
-        serial(e, "flaskstack_serial", v("flaskstack_serial"))
+    serial_ok = serial(e, "flaskstack_serial", v("flaskstack_serial")) if _has(values, "flaskstack_serial") else True
+    tries = as_int(next_upstream_tries)
+    if serial_ok and tries and app_hosts is not None:
+        # A drained host answers 503 to what nginx may resend: nginx must be able to try one host more.
+        batch = drained_batch(v("flaskstack_serial") if _has(values, "flaskstack_serial") else 1, len(app_hosts))
+        if tries <= batch:
+            e.add("nginx_next_upstream_tries",
+                  "%d lets nginx try %d app host%s for a request, but a rolling update drains up to %d at a time "
+                  "(flaskstack_serial %s): set it to at least %d, or 0 (no limit), or lower flaskstack_serial"
+                  % (tries, tries, "" if tries == 1 else "s", batch,
+                     show(v("flaskstack_serial")) if _has(values, "flaskstack_serial") else "1, the default",
+                     batch + 1))
     pool_name = v("flaskstack_pool_name") if _has(values, "flaskstack_pool_name") else "app"
     if _has(values, "flaskstack_pool_name"):
         if not isinstance(pool_name, str) or not _NAME.fullmatch(pool_name):
@@ -887,8 +913,8 @@ def check_stack(values, app_hosts=None):
         elif app_hosts is not None:
             strays = [h for h in drained if h not in app_hosts]
             if strays:
-                e.add("flaskstack_drained", "%s not in the app group (%s)" % (", ".join(strays),
-                                                                             ", ".join(app_hosts) or "empty"))
+                e.add("flaskstack_drained", "%s not in the app group (%s)"
+                      % (", ".join(strays), ", ".join(app_hosts) or "empty"))
     known = [pool_name] if isinstance(pool_name, str) else []
     sites = v("flaskstack_sites")
     if sites is not None and not isinstance(sites, list):

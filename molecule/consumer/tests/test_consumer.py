@@ -1,5 +1,5 @@
 """A user's own app, deployed from the installed tarball over SSH: first run, a no-op second run, and
-four production events under load with nothing dropped."""
+five production events under load, over fresh and kept-alive connections, with nothing dropped."""
 
 import os
 import pathlib
@@ -13,15 +13,18 @@ RUNNER = testinfra.utils.ansible_runner.AnsibleRunner(os.environ["MOLECULE_INVEN
 testinfra_hosts = RUNNER.get_hosts("lb")
 APP_HOSTS = sorted(RUNNER.get_hosts("app"))
 PROJECT = pathlib.Path(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"]) / "project"
-PHASES = ["rolling-v2", "failing-v3", "kill", "broken-nginx"]
+PHASES = ["rolling-v2", "rollback", "failing-v3", "kill", "broken-nginx"]
+# Each phase ran two loads side by side: one client opening a new connection per request (load-), and 8
+# clients each reusing one kept-alive connection without retrying (ka-).
+LOADS = {"load": 3000, "ka": 20000}
 
 
 def output(run):
     return (PROJECT / ("%s.out" % run)).read_text()
 
 
-def load(host, phase):
-    return [line.split() for line in host.file("/root/load-%s.log" % phase).content_string.splitlines()]
+def load(host, phase, kind="load"):
+    return [line.split() for line in host.file("/root/%s-%s.log" % (kind, phase)).content_string.splitlines()]
 
 
 def release_id(source):
@@ -82,17 +85,20 @@ def test_nginx_speaks_uwsgi_to_the_pool(host):
 
 def test_the_shop_answers_with_its_static_files_and_environment(host):
     page = host.check_output("curl -sf -H 'Host: localhost' http://127.0.0.1/")
-    assert "<h1>shop 2.0</h1>" in page and "prices in EUR" in page
+    assert "<h1>shop 1.0</h1>" in page and "prices in EUR" in page  # back on v1 after the rollback
     css = host.check_output("curl -sf -H 'Host: localhost' http://127.0.0.1/assets/shop.css")
     assert "color" in css
 
 
+@pytest.mark.parametrize("kind", sorted(LOADS))
 @pytest.mark.parametrize("phase", PHASES)
-def test_nothing_failed_under_load(host, phase):
-    answers = load(host, phase)
-    assert len(answers) >= 3000
+def test_nothing_failed_under_load(host, phase, kind):
+    answers = load(host, phase, kind)
+    assert len(answers) >= LOADS[kind]
     failures = [" ".join(answer) for answer in answers if answer[0] != "200"]
     assert not failures, failures[:20]
+    if kind == "ka":  # the connections really were reused
+        assert sum(1 for answer in answers if answer[-1] != "r0") > 0.9 * len(answers)
 
 
 def test_the_rolling_update_moved_every_host_to_v2(host):
@@ -100,7 +106,17 @@ def test_the_rolling_update_moved_every_host_to_v2(host):
     versions = [answer[2] for answer in load(host, "rolling-v2")]
     assert versions[0] == "shop_1.0" and versions[-1] == "shop_2.0"
     assert set(versions) == {"shop_1.0", "shop_2.0"}
-    assert {current_release(app) for app in APP_HOSTS} == {release_id(PROJECT / "shop-v2")}
+    v2 = release_id(PROJECT / "shop-v2")
+    assert all(RUNNER.get_host(app).file("/srv/shop/releases/%s" % v2).is_directory for app in APP_HOSTS)
+    # The rollback (the next step) found every host on v2.
+    assert load(host, "rollback")[0][2] == "shop_2.0"
+
+
+def test_the_rollback_moved_every_host_back_to_v1(host):
+    assert output("rollback").startswith("rc=0")
+    versions = [answer[2] for answer in load(host, "rollback", "ka")]
+    assert versions[0] == "shop_2.0" and versions[-1] == "shop_1.0"
+    assert {current_release(app) for app in APP_HOSTS} == {release_id(PROJECT / "shop-v1")}
 
 
 def test_the_failing_release_stopped_at_the_first_host_and_was_never_served(host):
@@ -112,8 +128,9 @@ def test_the_failing_release_stopped_at_the_first_host_and_was_never_served(host
     first, *others = APP_HOSTS
     assert RUNNER.get_host(first).file("/srv/shop/releases/%s" % v3).is_directory
     assert all(not RUNNER.get_host(other).file("/srv/shop/releases/%s" % v3).exists for other in others)
-    assert {current_release(app) for app in APP_HOSTS} == {release_id(PROJECT / "shop-v2")}
-    assert {answer[2] for answer in load(host, "failing-v3")} == {"shop_2.0"}
+    assert {current_release(app) for app in APP_HOSTS} == {release_id(PROJECT / "shop-v1")}
+    for kind in LOADS:
+        assert {answer[2] for answer in load(host, "failing-v3", kind)} == {"shop_1.0"}
 
 
 def test_the_killed_master_came_back():
@@ -129,4 +146,4 @@ def test_the_broken_directive_never_went_live(host):
     assert not result.startswith("rc=0")
     assert 'unknown directive "frobnicate"' in result
     assert "frobnicate" not in host.check_output("cat /etc/nginx/flaskstack.d/*.conf")
-    assert {answer[2] for answer in load(host, "broken-nginx")} == {"shop_2.0"}
+    assert {answer[2] for answer in load(host, "broken-nginx")} == {"shop_1.0"}

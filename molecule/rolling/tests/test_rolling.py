@@ -1,10 +1,11 @@
-"""rolling_update under load: nothing dropped, every host on v2; a broken v3 stops at the first host."""
+"""rolling_update and rollback under load, over fresh and kept-alive connections: nothing dropped, every
+host on v2, then back on v1; a broken v3 stops at the first host and is never served."""
 
-import collections
 import os
 import pathlib
 import subprocess
 
+import pytest
 import testinfra.utils.ansible_runner
 
 RUNNER = testinfra.utils.ansible_runner.AnsibleRunner(os.environ["MOLECULE_INVENTORY_FILE"])
@@ -13,9 +14,25 @@ APP_HOSTS = sorted(RUNNER.get_hosts("app"))
 WORK = pathlib.Path(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"]) / "releases"
 
 
-def load(host, phase):
-    lines = host.file("/root/load-%s.log" % phase).content_string.splitlines()
+# Each phase ran two loads side by side: one client opening a new connection per request (load-), and 8
+# clients each reusing one kept-alive connection without retrying (ka-, the client that loses a request
+# when nginx closes an idle connection under it).
+LOADS = {"load": 5000, "ka": 20000}
+
+
+def load(host, phase, kind="load"):
+    lines = host.file("/root/%s-%s.log" % (kind, phase)).content_string.splitlines()
     return [line.split() for line in lines]
+
+
+def no_failures(host, phase, kind):
+    answers = load(host, phase, kind)
+    assert len(answers) >= LOADS[kind]
+    failures = [" ".join(answer) for answer in answers if answer[0] != "200"]
+    assert not failures, failures[:20]
+    if kind == "ka":  # the connections really were reused
+        assert sum(1 for answer in answers if answer[-1] != "r0") > 0.9 * len(answers)
+    return answers
 
 
 def release_of(app_host):
@@ -32,21 +49,30 @@ def release_id(source):
     return subprocess.run(["bash", "-c", script], check=True, capture_output=True, text=True).stdout[:12]
 
 
-def test_rolling_update_to_v2_dropped_nothing(host):
-    answers = load(host, "v2")
-    assert len(answers) >= 5000
-    failures = [" ".join(answer) for answer in answers if answer[0] != "200"]
-    assert not failures, failures[:20]
+@pytest.mark.parametrize("kind", sorted(LOADS))
+def test_rolling_update_to_v2_dropped_nothing(host, kind):
+    answers = no_failures(host, "v2", kind)
     # Every backend served during the update, and the answers moved from v1 to v2.
     assert {answer[1] for answer in answers} == set(APP_HOSTS)
     releases = [answer[2] for answer in answers]
     assert len(set(releases)) == 2 and releases[0] != releases[-1]
 
 
-def test_every_host_ended_on_v2(host):
+def test_every_host_got_v2(host):
     v2 = load(host, "v2")[-1][2]
     assert v2 == release_id(WORK / "v2")
-    assert {release_of(app) for app in APP_HOSTS} == {v2}
+    assert all(RUNNER.get_host(app).file("/srv/flask_app/releases/%s" % v2).is_directory for app in APP_HOSTS)
+    # The rollback (the next phase) found every host on v2.
+    assert load(host, "rollback", "ka")[0][2] == v2
+
+
+@pytest.mark.parametrize("kind", sorted(LOADS))
+def test_rollback_to_v1_dropped_nothing(host, kind):
+    answers = no_failures(host, "rollback", kind)
+    v1, v2 = load(host, "v2")[0][2], load(host, "v2")[-1][2]
+    assert answers[0][2] == v2 and answers[-1][2] == v1
+    assert {answer[2] for answer in answers} == {v1, v2}
+    assert {release_of(app) for app in APP_HOSTS} == {v1}
 
 
 def test_broken_release_stopped_at_the_first_host(host):
@@ -59,21 +85,48 @@ def test_broken_release_stopped_at_the_first_host(host):
     # The first host got v3, failed its health check and is back on v2; the second was never touched.
     assert RUNNER.get_host(first).file("/srv/flask_app/releases/%s" % v3).is_directory
     assert not RUNNER.get_host(second).file("/srv/flask_app/releases/%s" % v3).exists
-    v2 = load(host, "v2")[-1][2]
-    assert release_of(first) == v2
-    assert release_of(second) == v2
+    v1 = load(host, "v2")[0][2]
+    assert release_of(first) == v1
+    assert release_of(second) == v1
 
 
-def test_the_broken_release_was_never_served(host):
-    answers = load(host, "v3")
-    assert len(answers) >= 5000
-    failures = [" ".join(answer) for answer in answers if answer[0] != "200"]
-    assert not failures, failures[:20]
-    v2 = load(host, "v2")[-1][2]
-    assert {answer[2] for answer in answers} == {v2}
+@pytest.mark.parametrize("kind", sorted(LOADS))
+def test_the_broken_release_was_never_served(host, kind):
+    answers = no_failures(host, "v3", kind)
+    v1 = load(host, "v2")[0][2]
+    assert {answer[2] for answer in answers} == {v1}
     assert {answer[1] for answer in answers} == set(APP_HOSTS)
 
 
-def test_hosts_are_back_in_the_pool(host):
+def test_hosts_are_back_in_the_pool_and_nginx_was_never_reloaded(host):
     conf = host.file("/etc/nginx/flaskstack.d/upstreams.conf").content_string
     assert " down" not in conf
+    for app in APP_HOSTS:
+        assert not RUNNER.get_host(app).file("/srv/flask_app/DRAIN").exists
+    # Draining goes through the app hosts: no phase reloaded nginx (a reload would close kept-alive
+    # connections), so its workers are the ones that ran before the first update.
+    before = host.file("/root/nginx-workers-before").content_string.split()
+    assert before and before == sorted(host.check_output("pgrep -f '^nginx: worker process'").split())
+
+
+@pytest.mark.parametrize("kind", sorted(LOADS))
+@pytest.mark.parametrize("phase", ["kill", "broken-nginx"])
+def test_nothing_failed_under_load(host, phase, kind):
+    answers = no_failures(host, phase, kind)
+    v1 = load(host, "v2")[0][2]
+    assert {answer[2] for answer in answers} == {v1}
+
+
+def test_the_killed_master_came_back():
+    app1 = RUNNER.get_host(APP_HOSTS[0])
+    before = app1.file("/root/pid-before").content_string.strip()
+    after = app1.file("/root/pid-after").content_string.strip()
+    assert before.isdigit() and after.isdigit() and before != after
+    assert "RUNNING" in app1.check_output("supervisorctl status flask_app")
+
+
+def test_the_broken_directive_never_went_live(host):
+    output = (WORK / "rolling-broken-nginx.out").read_text()
+    assert not output.startswith("rc=0")
+    assert 'unknown directive "frobnicate"' in output
+    assert "frobnicate" not in host.check_output("cat /etc/nginx/flaskstack.d/*.conf")

@@ -14,7 +14,15 @@ Installed by flaskstack.deploy.flask_app as <base>/wsgi/flaskstack_wsgi.py; the 
   imported from (the resolved path of the app's module), once, when the worker loads the app.
 * A request from loopback carrying ``X-Flaskstack-Probe`` gets an ``X-Flaskstack-Release`` header on
   the app's own answer: the role's health check asks that way, so it knows the answer came from the
-  new release without the app reporting anything. Every other request passes through untouched.
+  new release without the app reporting anything.
+* FLASKSTACK_DRAIN_FILE names a file that exists only while the host is being updated (the rolling
+  update writes it, tasks_from: traffic). While it says ``drain``, requests nginx may send to another
+  server (every method but POST, PATCH and LOCK) are answered 503 without reaching the app, so nginx's
+  ``*_next_upstream http_503`` sends them to another host at once and its passive check keeps the host
+  out of the turn; POST, PATCH and LOCK, which nginx never resends, are still served. While it says
+  ``hold`` (the release was switched and is not checked yet), every request is answered 503. The role's
+  probe is always let through. Without the file, every request passes through untouched: the cost is
+  one failed stat() per request.
 """
 
 import ast
@@ -24,11 +32,15 @@ import os
 PROBE_HEADER = "HTTP_X_FLASKSTACK_PROBE"
 RELEASE_HEADER = "X-Flaskstack-Release"
 LOOPBACK = frozenset(("127.0.0.1", "::1", "::ffff:127.0.0.1"))
+# The methods nginx does not pass to the next server once the request was sent (proxy_next_upstream).
+NOT_RESENT = frozenset(("POST", "PATCH", "LOCK"))
+REFUSED = [("Content-Type", "text/plain; charset=utf-8"), ("Retry-After", "1"), ("X-Flaskstack-Drain", "1")]
+REFUSED_BODY = b"This server is being updated; another one answers.\n"
 
 
 def parse_target(target):
     """'module:expression' -> (module name, [attribute names], call arguments or None)."""
-    module_name, _, expression = target.strip().partition(":")
+    module_name, dummy, expression = target.strip().partition(":")
     expression = expression or "application"
     if not module_name or not all(part.isidentifier() for part in module_name.split(".")):
         raise ValueError("%r: the module must be a dotted Python name such as shop.wsgi" % target)
@@ -85,8 +97,20 @@ def release_of(module, releases):
     return "unknown"
 
 
-def wrap(app, release):
-    """The app, answering a loopback probe with the release in a header."""
+def drain_state(path):
+    """'drain', 'hold' or None (no file: serve). An unreadable or unknown word counts as 'hold'."""
+    if not path or not os.path.exists(path):
+        return None
+    try:
+        with open(path, encoding="utf-8") as marker:
+            word = marker.read().strip()
+    except OSError:
+        return "hold"
+    return word if word in ("drain", "hold") else "hold"
+
+
+def wrap(app, release, drain_file=None):
+    """The app, answering a loopback probe with the release in a header, and refusing work while drained."""
     extra = [(RELEASE_HEADER, release)]
 
     def application(environ, start_response):
@@ -95,6 +119,11 @@ def wrap(app, release):
                 return start_response(status, list(headers) + extra, exc_info)
 
             return app(environ, start_with_release)
+        if drain_file is not None:
+            state = drain_state(drain_file)
+            if state == "hold" or (state == "drain" and environ.get("REQUEST_METHOD") not in NOT_RESENT):
+                start_response("503 Service Unavailable", REFUSED + [("Content-Length", str(len(REFUSED_BODY)))])
+                return [REFUSED_BODY]
         return app(environ, start_response)
 
     return application
@@ -105,7 +134,8 @@ def _from_environment():
     if not target:
         raise RuntimeError("FLASKSTACK_WSGI_APP is not set: the app server's configuration names the app")
     module, app = load(target)
-    return wrap(app, release_of(module, os.environ.get("FLASKSTACK_RELEASES", "")))
+    releases = os.environ.get("FLASKSTACK_RELEASES", "")
+    return wrap(app, release_of(module, releases), os.environ.get("FLASKSTACK_DRAIN_FILE") or None)
 
 
 application = _from_environment()

@@ -51,13 +51,13 @@ def load_entry(monkeypatch, target):
     return module
 
 
-def call(app, remote="10.0.0.5", probe=False):
+def call(app, remote="10.0.0.5", probe=False, method="GET"):
     seen = {}
 
     def start_response(status, headers, exc_info=None):
         seen["status"], seen["headers"] = status, dict(headers)
 
-    environ = {"REMOTE_ADDR": remote, "REQUEST_METHOD": "GET", "PATH_INFO": "/ping"}
+    environ = {"REMOTE_ADDR": remote, "REQUEST_METHOD": method, "PATH_INFO": "/ping"}
     if probe:
         environ["HTTP_X_FLASKSTACK_PROBE"] = "1"
     body = b"".join(app(environ, start_response))
@@ -126,3 +126,38 @@ def test_a_missing_target_is_named(monkeypatch):
     spec = importlib.util.spec_from_file_location("flaskstack_wsgi_unset", ENTRY)
     with pytest.raises(RuntimeError, match="FLASKSTACK_WSGI_APP is not set"):
         spec.loader.exec_module(importlib.util.module_from_spec(spec))
+
+
+@pytest.mark.parametrize(
+    "word, method, served",
+    [
+        (None, "GET", True),  # no drain file: everything passes
+        ("drain", "GET", False),  # nginx resends it to another server on 503
+        ("drain", "HEAD", False),
+        ("drain", "PUT", False),
+        ("drain", "POST", True),  # nginx never resends it: the old release still serves it
+        ("drain", "PATCH", True),
+        ("hold", "GET", False),  # switched, not checked yet: nothing reaches the new release
+        ("hold", "POST", False),
+        ("garbage", "POST", False),  # a word it does not know counts as hold
+    ],
+)
+def test_a_drained_host_refuses_what_nginx_can_resend(base, monkeypatch, tmp_path, word, method, served):
+    drain_file = tmp_path / "drain"
+    monkeypatch.setenv("FLASKSTACK_DRAIN_FILE", str(drain_file))
+    app = load_entry(monkeypatch, "shop:create_app()").application
+    if word is not None:
+        drain_file.write_text(word + "\n")
+    status, headers, body = call(app, method=method)
+    if served:
+        assert (status, body) == ("200 OK", "pong default")
+    else:
+        assert status == "503 Service Unavailable"
+        assert headers["X-Flaskstack-Drain"] == "1" and headers["Content-Length"] == str(len(body))
+    # The role's own probe always reaches the app, drained or not.
+    status, headers, body = call(app, remote="127.0.0.1", probe=True, method=method)
+    assert status == "200 OK" and headers["X-Flaskstack-Release"] == "r1"
+    # Removing the file puts the host back at once, without a reload.
+    if drain_file.exists():
+        drain_file.unlink()
+    assert call(app, method=method)[0] == "200 OK"

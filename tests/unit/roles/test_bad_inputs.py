@@ -170,6 +170,8 @@ CASES = [
      "flaskstack_extra_upstreams[0].servers[0].fail_timeout"),
     ("server-names-blank", "lb", {"flaskstack_server_names": ["www.example.com other"]}, "flaskstack_server_names[0]"),
     # --- the playbooks' settings, as extra variables ---
+    # A drained batch answers 503 to what nginx may resend: nginx must be able to try one host more.
+    ("tries-vs-batch", "lb", {"nginx_next_upstream_tries": 1}, "nginx_next_upstream_tries"),
     ("serial-0", "extra:rolling_update", {"flaskstack_serial": 0}, "flaskstack_serial"),
     ("serial-word", "extra:rolling_update", {"flaskstack_serial": "one"}, "flaskstack_serial"),
     ("serial-percent", "extra:rollback", {"flaskstack_serial": "130%"}, "flaskstack_serial"),
@@ -204,8 +206,8 @@ def inventory(path, app_hosts, lb_hosts):
         "all": {
             "vars": _host_vars(),
             "children": {
-                "app": {"hosts": {h: v for h, v in app_hosts.items()}},
-                "lb": {"hosts": {h: v for h, v in lb_hosts.items()}},
+                "app": {"hosts": dict(app_hosts)},
+                "lb": {"hosts": dict(lb_hosts)},
             },
         }
     }
@@ -314,8 +316,8 @@ def test_good_inputs_pass_every_check(tmp_path):
                               flask_app_callable="create_app()", gunicorn_worker_class="gevent")}
     lb_hosts = {"lb1": {"nginx_install_method": "source", "nginx_version": "1.14.2",
                         "flaskstack_server_names": ["www.example.com", "example.com"],
-                        "flaskstack_extra_upstreams": [{"name": "api", "servers": [{"address": "10.0.0.5",
-                                                                                     "port": 9000}]}],
+                        "flaskstack_extra_upstreams": [{"name": "api",
+                                                        "servers": [{"address": "10.0.0.5", "port": 9000}]}],
                         "flaskstack_sites": [{"name": "www", "server_name": "www.example.com", "upstream": "app",
                                               "static": [{"location": "/static/",
                                                           "alias": "/srv/flask_app/current/static/"}]},

@@ -142,8 +142,8 @@ BAD = [
      "nginx_sites[0].static[0].alias: '/srv/s' must end with / like location '/s/'"),
     ("nginx", {"nginx_sites": [{"name": "w", "server_name": "a", "extra_directives": ["return 200"]}]},
      "nginx_sites[0].extra_directives[0]:"),
-    ("nginx", {"nginx_sites": [{"name": "w", "server_name": "a", "tls": {"certificate": "/c", "certificate_key": "/k",
-                                                                          "protocols": "TLSv1.2; x"}}]},
+    ("nginx", {"nginx_sites": [{"name": "w", "server_name": "a",
+                                "tls": {"certificate": "/c", "certificate_key": "/k", "protocols": "TLSv1.2; x"}}]},
      "nginx_sites[0].tls.protocols:"),
     ("stack", {"flaskstack_serial": 0}, "flaskstack_serial: 0 is not a batch size"),
     ("stack", {"flaskstack_serial": "one"}, "flaskstack_serial: 'one' is not a batch size"),
@@ -273,7 +273,7 @@ def test_every_role_spec_loads_from_the_collection():
 
 
 def test_spec_errors_name_the_nested_variable():
-    found, _ = _spec_errors("nginx", {"nginx_upstreams": [
+    found, dummy = _spec_errors("nginx", {"nginx_upstreams": [
         {"name": "app", "protocol": "fastcgi", "servers": [{"address": "a", "port": "eighty"}]}]})
     assert found == [
         "nginx_upstreams[0].protocol: 'fastcgi' is not one of: uwsgi, http",
@@ -282,7 +282,7 @@ def test_spec_errors_name_the_nested_variable():
 
 
 def test_spec_errors_name_unknown_and_missing_keys():
-    found, _ = _spec_errors("supervisor", {"supervisor_programs": [{"name": "web", "comand": "x"}]})
+    found, dummy = _spec_errors("supervisor", {"supervisor_programs": [{"name": "web", "comand": "x"}]})
     assert found[0].startswith("supervisor_programs[0]: unknown key comand; known keys: name, command")
     assert found[1] == "supervisor_programs[0].command: is required; set it"
 
@@ -291,17 +291,17 @@ def test_spec_converts_types_for_the_rules():
     found, converted = _spec_errors("gunicorn", {"gunicorn_workers": "4", "gunicorn_worker_class": "gevent"})
     assert found == []
     assert converted == {"gunicorn_workers": 4, "gunicorn_worker_class": "gevent"}
-    found, _ = _spec_errors("gunicorn", {"gunicorn_worker_class": "eventlet"}, entry_point="app")
+    found, dummy = _spec_errors("gunicorn", {"gunicorn_worker_class": "eventlet"}, entry_point="app")
     assert found == ["gunicorn_worker_class: 'eventlet' is not one of: sync, gthread, gevent"]
 
 
 def test_spec_errors_hide_secret_values():
-    found, _ = _spec_errors("flask_app", {"flask_app_secret_key": None})
+    found, dummy = _spec_errors("flask_app", {"flask_app_secret_key": None})
     assert found == ["flask_app_secret_key: is missing; set it"]
 
 
 def test_spec_errors_hide_secret_env_values():
-    found, _ = _spec_errors("flask_app", {"flask_app_env": ["TOKEN", "hunter2"]})
+    found, dummy = _spec_errors("flask_app", {"flask_app_env": ["TOKEN", "hunter2"]})
     assert found == ["flask_app_env: the value is not a mapping"]
 
 
@@ -333,3 +333,30 @@ def test_a_percent_sign_in_the_callable_is_refused():
     # uwsgi.ini carries the callable in `env = FLASKSTACK_WSGI_APP=...`, where %(...) is a placeholder.
     (message,) = inputs.check("flask_app", {"flask_app_callable": "create_app('100%(x)s')"})
     assert message.startswith("flask_app_callable: ") and "placeholder" in message
+
+
+@pytest.mark.parametrize(
+    "serial_value, total, batch",
+    [(1, 3, 1), (2, 3, 2), (3, 3, 0), ("50%", 4, 2), ("10%", 4, 1), ("100%", 4, 0), ([1, 2, "50%"], 5, 2), (5, 3, 0)],
+)
+def test_drained_batch_is_the_largest_batch_short_of_the_pool(serial_value, total, batch):
+    assert inputs.drained_batch(serial_value, total) == batch
+
+
+@pytest.mark.parametrize(
+    "values, tries, refused",
+    [
+        ({}, 2, False),  # serial 1: nginx tries the drained host, then another
+        ({}, 1, True),
+        ({}, 0, False),  # 0: no limit
+        ({"flaskstack_serial": 2}, 2, True),
+        ({"flaskstack_serial": 2}, 3, False),
+        ({"flaskstack_serial": 3}, 2, False),  # the whole pool is one batch: not drained
+        ({"flaskstack_serial": "70%"}, 2, True),
+    ],
+)
+def test_nginx_must_be_able_to_try_past_a_drained_batch(values, tries, refused):
+    found = inputs.check("stack", values, app_hosts=["app1", "app2", "app3"], next_upstream_tries=tries)
+    assert bool(found) == refused, found
+    if refused:
+        assert found[0].startswith("nginx_next_upstream_tries: %d lets nginx try" % tries)
