@@ -35,7 +35,7 @@ description:
     shown; the message names the variable only.
   - Runs on the controller only (it never connects to the host) and never changes anything.
 author:
-  - flaskstack.deploy contributors
+  - flaskstack.deploy contributors (@flaskstack)
 attributes:
   action:
     support: full

@@ -22,7 +22,7 @@ description:
     a pid into them nor truncates them).
   - The C(flaskstack.deploy.nginx) role uses it to test a configuration before reloading nginx.
 author:
-  - flaskstack.deploy contributors
+  - flaskstack.deploy contributors (@flaskstack)
 attributes:
   check_mode:
     support: full

@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/env python
 """Sends a few requests through the lab's load balancer and prints which backend answered each.
 
 Usage: lab_requests.py [URL] [COUNT]   (default http://127.0.0.1:8080/ and 9 requests)

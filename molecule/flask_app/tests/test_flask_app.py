@@ -64,7 +64,7 @@ def test_the_switch_was_a_reload_not_a_restart(host):
 def test_killed_master_comes_back(host):
     killed = host.file("/root/master-after").content_string.strip()
     port = server(host)[0]
-    for _ in range(60):
+    for dummy in range(60):
         status = host.run("supervisorctl status flask_app").stdout.split()
         pid = host.run("supervisorctl pid flask_app").stdout.strip()
         answer = host.run("curl -s -o /dev/null -w '%%{http_code}' http://127.0.0.1:%s/healthz" % port).stdout

@@ -11,7 +11,7 @@ testinfra_hosts = testinfra.utils.ansible_runner.AnsibleRunner(
 
 def status_and_body(host, *args):
     out = host.run("curl -s -D /tmp/h -w '\\n%{http_code}' " + " ".join(args))
-    body, _, code = out.stdout.rpartition("\n")
+    body, dummy, code = out.stdout.rpartition("\n")
     headers = host.file("/tmp/h").content_string if host.file("/tmp/h").exists else ""
     return code, body, headers.lower()  # HTTP/2 header names are lower case
 
@@ -50,7 +50,7 @@ def test_uwsgi_pool_uses_uwsgi_pass(host):
     assert "server 127.0.0.1:8003 down;" in upstreams
     assert "server 127.0.0.1:8009 backup;" in upstreams
     # Nothing listens on 8002: nginx answers with the role's error page.
-    code, body, _ = status_and_body(host, "-H 'Host: uwsgi.test' http://127.0.0.1/")
+    code, body, dummy = status_and_body(host, "-H 'Host: uwsgi.test' http://127.0.0.1/")
     assert code == "502"
     assert "temporarily unavailable" in body
 
@@ -62,7 +62,7 @@ def test_tls_site(host):
     assert code == "200"
     assert body.startswith("upstream ")
     assert "strict-transport-security: max-age=63072000" in headers
-    code, _, headers = status_and_body(host, "-H 'Host: tls.test' http://127.0.0.1/some/path")
+    code, dummy, headers = status_and_body(host, "-H 'Host: tls.test' http://127.0.0.1/some/path")
     assert code == "301"
     assert "location: https://tls.test/some/path" in headers
 

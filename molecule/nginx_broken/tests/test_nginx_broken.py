@@ -41,7 +41,7 @@ def test_nginx_still_serves_the_previous_config(host):
 def check_run(host, variant):
     """(exit code, output) of `ansible-playbook --check` for one variant (side_effect.yml keeps them)."""
     text = host.file("/root/check-mode-%s.out" % variant).content_string
-    first, _, output = text.partition("\n")
+    first, dummy, output = text.partition("\n")
     return int(first.split("=", 1)[1]), output
 
 

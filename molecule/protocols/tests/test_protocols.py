@@ -33,7 +33,7 @@ def test_mixed_pool_speaks_http(host):
     conf = host.file("/etc/nginx/flaskstack.d/upstreams.conf").content_string
     assert "# mixed_pool: http protocol" in conf
     assert "proxy_pass http://mixed_pool;" in host.file("/etc/nginx/flaskstack.d/site-mixed.conf").content_string
-    seen = {ask(host, "mixed.test")["hostname"] for _ in range(8)}
+    seen = {ask(host, "mixed.test")["hostname"] for dummy in range(8)}
     assert seen == {"protocols-gunicorn", "protocols-uwsgi-http"}
 
 

@@ -13,7 +13,7 @@ APP_HOSTS = sorted(RUNNER.get_hosts("app"))
 
 def answers(host, count):
     seen = []
-    for _ in range(count):
+    for dummy in range(count):
         result = host.run("curl -s -m 5 -H 'Host: localhost' -w '\\n%{http_code}' http://127.0.0.1/")
         body, code = result.stdout.rsplit("\n", 1)
         assert code == "200", result.stdout
@@ -51,7 +51,7 @@ def test_sessions_survive_a_change_of_backend(host):
     jar = "/tmp/stack-cookies"
     host.run("rm -f %s" % jar)
     visits = []
-    for _ in range(9):
+    for dummy in range(9):
         result = host.run("curl -s -m 5 -b %s -c %s -H 'Host: localhost' http://127.0.0.1/" % (jar, jar))
         visits.append(json.loads(result.stdout)["visits"])
     assert visits == list(range(1, 10))

@@ -78,7 +78,7 @@ def test_changed_environment_reached_the_program(host):
 
 def test_killed_program_comes_back(host):
     killed = read(host, "/root/8101.after")
-    for _ in range(30):
+    for dummy in range(30):
         pid = host.run("supervisorctl pid web-a").stdout.strip()
         if pid not in ("", "0", killed) and status(host, "web-a") == "RUNNING":
             break

@@ -19,6 +19,7 @@ from functools import partial
 
 from gunicorn.workers.gthread import ThreadWorker
 
+
 class DrainingThreadWorker(ThreadWorker):
     """gunicorn 23 gthread worker with a real graceful shutdown.
 
@@ -79,7 +80,7 @@ class DrainingThreadWorker(ThreadWorker):
     def _tick(self, timeout):
         self.notify()
         if self.nr_conns < self.worker_connections:
-            for key, _ in self.poller.select(timeout):
+            for key, dummy in self.poller.select(timeout):
                 key.data(key.fileobj)
             result = futures.wait(self.futures, timeout=0,
                                   return_when=futures.FIRST_COMPLETED)
@@ -116,4 +117,3 @@ class DrainingThreadWorker(ThreadWorker):
         except Exception:
             self.nr_conns -= 1
             fs.conn.close()
-

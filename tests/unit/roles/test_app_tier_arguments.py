@@ -76,4 +76,3 @@ def test_flask_app_git_source_needs_a_version(run_role):
     )
     assert rc != 0
     assert "flask_app_git_version: is empty; name the branch, tag or commit" in out
-
