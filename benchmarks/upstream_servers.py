@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 # -*- coding: utf-8 -*-
 # Copyright (c) flaskstack.deploy contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
@@ -9,17 +8,19 @@
 Run from the checkout: .venv/bin/python benchmarks/upstream_servers.py [--repeat N]
 
 Synthetic inventories of 100, 1,000 and 10,000 hosts (gunicorn and uWSGI in http mode, x86_64 / aarch64 /
-armv7l facts, a few backup and drained hosts), with plain dicts as hostvars. It prints a markdown table. It
-reports numbers and never fails on them; it exits non-zero only if the two ways render different server lines
-(a bug, not a timing).
+armv7l facts, a few backup and drained hosts), with plain dicts as hostvars. It prints a markdown table with the
+best and the median of N runs after one warm-up run, and for the filter that first run too (it starts with the
+filter's memory of host names and addresses emptied). It reports numbers and never fails on them; it exits
+non-zero only if the two ways render different server lines (a bug, not a timing).
 """
 
-from __future__ import annotations
+from __future__ import absolute_import, division, print_function
 
 import argparse
 import os
 import pathlib
 import platform
+import statistics
 import sys
 import time
 
@@ -34,8 +35,12 @@ if not LINK.exists():  # as tests/unit/conftest.py does: `make venv` makes it, a
 sys.path.insert(0, str(COLLECTIONS))
 
 from ansible_collections.flaskstack.deploy.plugins.filter.upstream_servers import upstream_servers  # noqa: E402
+from ansible_collections.flaskstack.deploy.plugins.module_utils.upstreams import DEFAULT_ARCH_WEIGHTS, forget  # noqa: E402
+
+__metaclass__ = type
 
 SIZES = (100, 1000, 10000)
+REPEATS = (15, 9, 7)  # runs per measurement by size, unless --repeat
 ARCHES = (("x86_64", 4), ("aarch64", 4), ("armv7l", 4), ("x86_64", 16), ("aarch64", 2))
 
 # The server lines of roles/nginx/templates/upstreams.conf.j2, rendering the filter's output.
@@ -119,14 +124,18 @@ def inventory(size):
     return hosts, hostvars
 
 
-def best_of(repeat, func):
-    best = float("inf")
-    result = None
-    for _ in range(repeat):
+def timed(repeat, func):
+    """((first, best, median) in seconds, func's result): first is the warm-up run, best and median of the
+    repeat runs after it."""
+    start = time.perf_counter()
+    result = func()
+    first = time.perf_counter() - start
+    times = []
+    for _run in range(repeat):
         start = time.perf_counter()
         result = func()
-        best = min(best, time.perf_counter() - start)
-    return best, result
+        times.append(time.perf_counter() - start)
+    return (first, min(times), statistics.median(times)), result
 
 
 def milliseconds(seconds):
@@ -139,24 +148,28 @@ def ratio(slow, fast):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeat", type=int, default=0, help="runs per measurement (default: 7, 5, 3 by size)")
+    parser.add_argument(
+        "--repeat", type=int, default=0,
+        help="runs per measurement (default: %s by size)" % ", ".join(str(r) for r in REPEATS),
+    )
     args = parser.parse_args()
 
     env = jinja2.Environment(trim_blocks=True, lstrip_blocks=True, undefined=jinja2.Undefined)
     render = env.from_string(RENDER)
     naive = env.from_string(NAIVE)
-    arch_weights = {"x86_64": 2, "amd64": 2, "aarch64": 1, "arm64": 1, "armv7l": 1, "armv6l": 1}
+    arch_weights = dict(DEFAULT_ARCH_WEIGHTS)  # what the filter uses when not told otherwise
 
     rows = []
     mismatches = []
-    for size, default_repeat in zip(SIZES, (7, 5, 3)):
-        repeat = args.repeat or default_repeat
+    for size, default_repeat in zip(SIZES, REPEATS):
+        repeat = max(args.repeat or default_repeat, 1)
         hosts, hostvars = inventory(size)
         down = ["app%d" % (size // 2)]
 
-        t_filter, pool = best_of(repeat, lambda: upstream_servers(hosts, hostvars, down=down))
-        t_both, text = best_of(repeat, lambda: render.render(pool=upstream_servers(hosts, hostvars, down=down)))
-        t_naive, naive_text = best_of(
+        forget()  # the first run starts cold: no host name or address seen before
+        t_filter, pool = timed(repeat, lambda: upstream_servers(hosts, hostvars, down=down))
+        t_both, text = timed(repeat, lambda: render.render(pool=upstream_servers(hosts, hostvars, down=down)))
+        t_naive, naive_text = timed(
             repeat,
             lambda: naive.render(name="app", hosts=hosts, hostvars=hostvars, down=down, arch_weights=arch_weights),
         )
@@ -169,17 +182,23 @@ def main():
     print("Python %s, Jinja2 %s, %s, os.cpu_count() = %s" % (
         platform.python_version(), jinja2.__version__, platform.machine(), os.cpu_count()))
     print()
-    print("| hosts | servers | best of | filter (ms) | filter + render (ms) | naive Jinja2 loop (ms) "
-          "| naive / filter | naive / (filter + render) |")
-    print("|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("| hosts | servers | runs | filter (ms) first | best | median | filter + render (ms) best | median "
+          "| naive Jinja2 loop (ms) best | median | naive / filter | naive / (filter + render) |")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for size, count, repeat, t_filter, t_both, t_naive in rows:
-        print("| {:,} | {:,} | {} | {} | {} | {} | {} | {} |".format(
-            size, count, repeat, milliseconds(t_filter), milliseconds(t_both), milliseconds(t_naive),
-            ratio(t_naive, t_filter), ratio(t_naive, t_both)))
+        print("| {:,} | {:,} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |".format(
+            size, count, repeat,
+            milliseconds(t_filter[0]), milliseconds(t_filter[1]), milliseconds(t_filter[2]),
+            milliseconds(t_both[1]), milliseconds(t_both[2]),
+            milliseconds(t_naive[1]), milliseconds(t_naive[2]),
+            ratio(t_naive[2], t_filter[2]), ratio(t_naive[2], t_both[2])))
     print()
     print("filter: upstream_servers on plain dicts (validation, natural sort, weights from facts).")
     print("filter + render: that, then the nginx role's server lines rendered from its output.")
     print("naive: one Jinja2 template doing the hostvars lookups itself (no validation, no sorting).")
+    print("first: the warm-up run, which fills the filter's memory of host names and addresses (a playbook")
+    print("renders the same pool for every task and load balancer); best and median: the runs after it.")
+    print("The ratios compare medians.")
     if mismatches:
         print()
         print("MISMATCH: the filter and the naive loop rendered different server lines for %s hosts"

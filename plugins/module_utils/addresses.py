@@ -6,7 +6,9 @@
 """Addresses and binds as nginx and the app servers take them: shared by the upstream_servers filter (which
 renders upstream `server` lines) and the check_inputs action (which refuses them before any change)."""
 
-from __future__ import annotations
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
 
 import ipaddress
 import re
@@ -18,15 +20,43 @@ DIGITS = re.compile(r"[0-9]+")
 # An address nginx can put in a `server` line: an IPv4 address in dotted-quad form (no leading zeros,
 # which getaddrinfo would read as octal) or a host name of RFC 1123 labels (letters, digits and '-', not
 # at either end, 1 to 63 characters) whose last label is not all digits (RFC 1123 2.1: "1.2.3" and
-# "999.1.1.1" are neither). One compiled match is the hot path: it is cheaper per host than splitting
-# into labels in Python, and far cheaper than ipaddress. IPv6 (the only addresses with ':') and every
-# refusal take the slow path (address_problem).
+# "999.1.1.1" are neither). is_plain_address accepts the same addresses with str methods only (the hot
+# path: a dotted quad is a split and four set lookups); ADDRESS is the reference it must agree with, and
+# IPv6 (the only addresses with ':') and every refusal take the slow path (address_problem).
 _OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
 _LABEL = r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)"
 ADDRESS = re.compile(
     r"(?:%s\.){3}%s|(?:%s\.)*(?![0-9]+\.?\Z)%s\.?" % (_OCTET, _OCTET, _LABEL, _LABEL)
 )
 HOST_NAME_MAX = 253  # without the root's trailing dot
+_OCTETS = frozenset(str(number) for number in range(256))  # "0" to "255", no leading zeros
+_LABEL_MAX = 63
+
+
+def is_plain_address(address):
+    """True when address is a dotted-quad IPv4 address or an RFC 1123 host name of at most HOST_NAME_MAX characters.
+
+    No regex: it accepts exactly what ``len(address) <= HOST_NAME_MAX and ADDRESS.fullmatch(address)`` accepts, so
+    False (IPv6, refusals, or a host name of 254 characters plus the root's dot) means: ask address_problem.
+    """
+    labels = address.split(".")
+    if len(labels) == 4 and _OCTETS.issuperset(labels):
+        return True
+    if len(address) > HOST_NAME_MAX or not address.isascii():
+        return False
+    if labels[-1] == "":  # the root's trailing dot
+        labels.pop()
+    return (
+        bool(labels)
+        and not labels[-1].isdigit()  # "1.2.3", "999.1.1.1": not a host name either
+        and "" not in labels
+        and max(map(len, labels)) <= _LABEL_MAX
+        and address.replace("-", "").replace(".", "").isalnum()  # ASCII letters and digits, then
+        and address[0] != "-"
+        and address[-1] != "-"
+        and ".-" not in address
+        and "-." not in address
+    )
 
 
 def parse_bind(bind):
@@ -57,6 +87,8 @@ def address_problem(address):
     Returns (kind, reason): kind is 'port' for HOST:PORT, 'zone' for an IPv6 zone id, 'unix' for a unix
     socket, 'bad' otherwise (reason says why).
     """
+    if is_plain_address(address):
+        return None
     if ADDRESS.fullmatch(address) is not None:  # only its length can be wrong
         if len(address.rstrip(".")) <= HOST_NAME_MAX:
             return None

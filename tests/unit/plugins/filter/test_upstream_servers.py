@@ -1,5 +1,13 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) flaskstack.deploy contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
 """upstream_servers: inventory hosts -> one nginx upstream pool, on plain dicts and through real Ansible."""
 
+from __future__ import absolute_import, division, print_function
+
+import inspect
 import json
 import os
 import pathlib
@@ -14,10 +22,14 @@ import yaml
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.flaskstack.deploy.plugins.filter.upstream_servers import FilterModule, upstream_servers
+from ansible_collections.flaskstack.deploy.plugins.module_utils import upstreams
+
+__metaclass__ = type
 
 ROOT = pathlib.Path(__file__).resolve().parents[4]
 NGINX_SPECS = ROOT / "roles" / "nginx" / "meta" / "argument_specs.yml"
 UPSTREAMS_TEMPLATE = ROOT / "roles" / "nginx" / "templates" / "upstreams.conf.j2"
+FILTER_DOCS = ROOT / "plugins" / "filter" / "upstream_servers.yml"
 NGINX = shutil.which("nginx") or next(
     (p for p in ("/usr/sbin/nginx", "/usr/local/nginx/sbin/nginx") if os.access(p, os.X_OK)), None
 )
@@ -561,7 +573,8 @@ def test_output_keys_are_what_the_nginx_role_accepts():
     for server in result["servers"]:
         assert set(server) <= set(server_spec)
         for key, value in server.items():
-            assert type(value) is types[server_spec[key]["type"]], (key, value)
+            # The exact type, not isinstance(): a bool must not pass for an int.
+            assert type(value) is types[server_spec[key]["type"]], (key, value)  # pylint: disable=unidiomatic-typecheck
     required = {k for k, v in server_spec.items() if v.get("required")}
     assert all(required <= set(s) for s in result["servers"])
     # Every optional key shows up somewhere here, so a renamed key in the role cannot pass unnoticed.
@@ -666,3 +679,65 @@ def test_through_ansible_with_real_hostvars_and_no_facts(tmp_path, ansible_playb
     assert proc.returncode != 0  # the last task
     assert "pool 'mixed' mixes protocols: m1 speaks uwsgi, m2 speaks http" in output
     assert "cannot read gunicorn_bind of host u1: 'flask_app_bind_address' is undefined" in output
+
+
+# --- The filter around module_utils/upstreams.py -------------------------------------------------------
+
+
+def test_an_undefined_variable_is_named_with_its_cause_attached():
+    hv = {"app1": {"ansible_facts": jinja2.Undefined(name="gathered")}}
+    with pytest.raises(AnsibleFilterError) as caught:
+        pool(hv)
+    message = (
+        "upstream_servers: pool 'app': cannot read ansible_facts of host app1: 'gathered' is undefined (a role's "
+        "defaults are not in other hosts' hostvars: set what it refers to in the inventory)"
+    )
+    assert str(caught.value) == message + ": 'gathered' is undefined"  # AnsibleError adds its cause's message
+    assert isinstance(caught.value.__cause__, jinja2.UndefinedError)
+    assert caught.value.__suppress_context__  # what Ansible shows: the message, then its cause
+
+
+def test_other_errors_have_no_cause():
+    with pytest.raises(AnsibleFilterError, match="unknown host app2") as caught:
+        upstream_servers(["app2"], {"app1": {}})
+    assert caught.value.__cause__ is None and caught.value.__suppress_context__
+
+
+@pytest.mark.parametrize("var", ["ansible_processor_vcpus", "ansible_architecture", "flaskstack_upstream_down"])
+def test_an_undefined_variable_in_a_plain_dict_is_named(var):
+    hv = {"app1": {"ansible_facts": {"processor_nproc": 2}}, "app2": {var: jinja2.StrictUndefined(name="x")}}
+    if var == "ansible_architecture":
+        hv["app2"]["ansible_facts"] = {"processor_vcpus": 2}
+    with pytest.raises(AnsibleFilterError, match="cannot read %s of host app2: 'x' is undefined" % var):
+        pool(hv)
+
+
+def test_repeated_calls_give_the_same_pool(monkeypatch):
+    hv = {"app%d" % i: dict(facts("x86_64", i % 3 + 1), ansible_host="10.0.0.%d" % i) for i in range(1, 40)}
+    hv["app7"]["flaskstack_upstream_address"] = "2001:db8::7"
+    first = pool(hv, hosts=list(reversed(list(hv))))
+    assert pool(hv) == first
+    monkeypatch.setattr(upstreams, "_NATURAL_KEYS", {})
+    monkeypatch.setattr(upstreams, "_USABLE_ADDRESSES", set())
+    assert pool(hv) == first
+    assert [s["address"] for s in first["servers"][5:8]] == ["10.0.0.6", "2001:db8::7", "10.0.0.8"]
+
+
+def test_a_bad_address_is_refused_on_every_call():
+    hv = {"app1": {"ansible_host": "10.0.0.1"}, "app2": {"ansible_host": "10.0.0.2:22"}}
+    for dummy in range(2):
+        with pytest.raises(AnsibleFilterError, match="host app2: ansible_host '10.0.0.2:22' includes a port"):
+            pool(hv)
+
+
+def test_the_documentation_matches_the_filter():
+    docs = yaml.safe_load(FILTER_DOCS.read_text(encoding="utf-8"))["DOCUMENTATION"]
+    parameters = list(inspect.signature(upstream_servers).parameters)
+    assert list(docs["options"]) == ["_input"] + parameters[1:]
+    for option, spec in docs["options"].items():
+        if "default" in spec and option != "down":
+            assert inspect.signature(upstream_servers).parameters[option].default == spec["default"], option
+    assert docs["options"]["protocol"]["choices"] == ["auto"] + list(upstreams.PROTOCOLS)
+    assert docs["options"]["balance"]["choices"] == list(upstreams.BALANCES)
+    arch_text = " ".join(docs["options"]["arch_weights"]["description"])
+    assert "V(%s)" % upstreams.DEFAULT_ARCH_WEIGHTS in arch_text
