@@ -1,6 +1,6 @@
 """Bounded HTTP load for the Molecule scenarios: GETs to one URL, as fresh or as kept-alive connections.
 
-loadgen.py URL LOG STOP_FILE [MIN_REQUESTS] [MAX_SECONDS] [--keepalive CLIENTS]
+loadgen.py URL LOG STOP_FILE [MIN_REQUESTS] [MAX_SECONDS] [--keepalive CLIENTS] [--interval SECONDS]
 Runs until STOP_FILE exists and at least MIN_REQUESTS (default 5000) were sent, or MAX_SECONDS
 (default 600) passed.
 
@@ -9,7 +9,10 @@ With --keepalive CLIENTS: that many clients side by side, each sending its reque
 over one HTTP/1.1 connection that it reuses, as browsers and API clients do. A client does not retry:
 a request the server drops (it closed the kept-alive connection as the request arrived) counts as
 failed, and the client opens a new connection for its next request. A server that announces the end of
-a connection (`Connection: close` on an answer) is followed, which is not a failure.
+a connection (`Connection: close` on an answer) is followed, which is not a failure. --interval makes
+each kept-alive client wait that long between its requests (default 0): its connection then sits idle
+most of the time, as a browser's does, which is when a server that closes idle connections (an nginx
+reload) loses the client's next request; it also leaves the CPU to the deploy under test.
 
 Writes one line per request to LOG: the HTTP status (000 for a connection error or timeout), then the
 answering hostname and release (or "error" and the exception), then the seconds since the start, and,
@@ -47,9 +50,10 @@ def failure(error):
 class Client:
     """One client: fresh connections, or one kept-alive connection reused until the server ends it."""
 
-    def __init__(self, url, keepalive):
+    def __init__(self, url, keepalive, interval=0.0):
         self.parts = urllib.parse.urlsplit(url)
         self.keepalive = keepalive
+        self.interval = interval
         self.connection = None
         self.served = 0  # requests the current connection has carried
 
@@ -86,7 +90,11 @@ class Client:
 
 
 def run_client(client, out, lock, state, number):
+    first = True
     while True:
+        if client.interval and not first:
+            time.sleep(client.interval)
+        first = False
         with lock:
             if time.monotonic() >= state["deadline"] or (
                 state["sent"] >= state["minimum"] and os.path.exists(state["stop_file"])
@@ -113,6 +121,11 @@ def main(argv):
         del args[at:at + 2]
         if clients < 1:
             raise SystemExit("--keepalive needs a number of clients of at least 1")
+    interval = 0.0
+    if "--interval" in args:
+        at = args.index("--interval")
+        interval = float(args[at + 1])
+        del args[at:at + 2]
     url, log, stop_file = args[0], args[1], args[2]
     state = {
         "minimum": int(args[3]) if len(args) > 3 else 5000,
@@ -129,7 +142,7 @@ def main(argv):
             run_client(Client(url, keepalive=False), out, lock, state, 0)
             return 0
         threads = [
-            threading.Thread(target=run_client, args=(Client(url, keepalive=True), out, lock, state, number))
+            threading.Thread(target=run_client, args=(Client(url, True, interval), out, lock, state, number))
             for number in range(clients)
         ]
         for thread in threads:
