@@ -90,7 +90,7 @@ compat: venv ## The unit tests that run ansible-playbook, on ansible-core 2.17 a
 build: venv ## Build the Galaxy tarball into build/
 	@echo "==> Building $(TARBALL)"
 	@mkdir -p build
-	@ansible-galaxy collection build --force --output-path build . >/dev/null
+	@tests/galaxy/build.sh build >/dev/null
 	@ls -l $(TARBALL)
 
 .PHONY: galaxy-check
@@ -98,7 +98,7 @@ galaxy-check: build ## Install the tarball into a temporary path and use it by F
 	@tests/galaxy/check.sh $(TARBALL)
 
 .PHONY: molecule
-molecule: venv testbed ## Molecule scenarios (all, or S=name), MOLECULE_JOBS=2 side by side
+molecule: venv testbed ## Molecule scenarios (all, or S=name), MOLECULE_JOBS=3 side by side
 	@tests/testbed/molecule-all.sh $(S)
 
 .PHONY: lab

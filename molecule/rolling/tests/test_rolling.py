@@ -18,7 +18,6 @@ WORK = pathlib.Path(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"]) / "releases"
 # clients each reusing one kept-alive connection without retrying (ka-, the client that loses a request
 # when nginx closes an idle connection under it).
 LOADS = {"load": 5000, "ka": 20000}
-SHORT_PHASES = ("kill", "broken-nginx")  # over in seconds: 2,000 requests of each load
 
 
 def load(host, phase, kind="load"):
@@ -28,7 +27,7 @@ def load(host, phase, kind="load"):
 
 def no_failures(host, phase, kind):
     answers = load(host, phase, kind)
-    assert len(answers) >= (2000 if phase in SHORT_PHASES else LOADS[kind])
+    assert len(answers) >= LOADS[kind]
     failures = [" ".join(answer) for answer in answers if answer[0] != "200"]
     assert not failures, failures[:20]
     if kind == "ka":  # the connections really were reused
@@ -108,26 +107,3 @@ def test_hosts_are_back_in_the_pool_and_nginx_was_never_reloaded(host):
     # connections), so its workers are the ones that ran before the first update.
     before = host.file("/root/nginx-workers-before").content_string.split()
     assert before and before == sorted(host.check_output("pgrep -f '^nginx: worker process'").split())
-
-
-@pytest.mark.parametrize("kind", sorted(LOADS))
-@pytest.mark.parametrize("phase", ["kill", "broken-nginx"])
-def test_nothing_failed_under_load(host, phase, kind):
-    answers = no_failures(host, phase, kind)
-    v1 = load(host, "v2")[0][2]
-    assert {answer[2] for answer in answers} == {v1}
-
-
-def test_the_killed_master_came_back():
-    app1 = RUNNER.get_host(APP_HOSTS[0])
-    before = app1.file("/root/pid-before").content_string.strip()
-    after = app1.file("/root/pid-after").content_string.strip()
-    assert before.isdigit() and after.isdigit() and before != after
-    assert "RUNNING" in app1.check_output("supervisorctl status flask_app")
-
-
-def test_the_broken_directive_never_went_live(host):
-    output = (WORK / "rolling-broken-nginx.out").read_text()
-    assert not output.startswith("rc=0")
-    assert 'unknown directive "frobnicate"' in output
-    assert "frobnicate" not in host.check_output("cat /etc/nginx/flaskstack.d/*.conf")
