@@ -216,6 +216,8 @@ class ActionModule(ActionBase):
                 if known is None:
                     known = _load("roles", "nginx", "vars", "main.yml").get("nginx_source_known_checksums") or {}
                 kwargs["known_checksums"] = {str(k) for k in known}
+            if role == "flask_app":
+                kwargs["on_controller"] = True
             if role == "stack":
                 group = values.get("flaskstack_app_group", "app")
                 groups = task_vars.get("groups") or {}

@@ -13,43 +13,38 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import inspect
+
 from ansible.errors import AnsibleFilterError
 from jinja2 import Undefined
 
-from ansible_collections.flaskstack.deploy.plugins.module_utils.app_servers import DEFAULT_POOL_NAME
-from ansible_collections.flaskstack.deploy.plugins.module_utils.upstreams import AUTO, UpstreamError, upstream_pool
+from ansible_collections.flaskstack.deploy.plugins.module_utils.upstreams import UpstreamError, upstream_pool
 
 
-def upstream_servers(
-    hosts,
-    hostvars=None,
-    name=DEFAULT_POOL_NAME,
-    protocol=AUTO,
-    down=None,
-    max_fails=None,
-    fail_timeout=None,
-    arch_weights=None,
-    balance=None,
-    keepalive=None,
-):
-    """Return one pool for the nginx role's ``nginx_upstreams``: name, protocol, servers (+ balance, keepalive)."""
+def upstream_servers(hosts, *args, **kwargs):
+    """Return one pool for the nginx role's ``nginx_upstreams``: name, protocol, servers (+ balance, keepalive).
+
+    Takes upstream_pool's arguments but ``undefined`` (SIGNATURE): a variable that cannot be rendered is a
+    jinja2.Undefined here.
+    """
     try:
-        return upstream_pool(
-            hosts,
-            hostvars,
-            name=name,
-            protocol=protocol,
-            down=down,
-            max_fails=max_fails,
-            fail_timeout=fail_timeout,
-            arch_weights=arch_weights,
-            balance=balance,
-            keepalive=keepalive,
-            undefined=Undefined,
-        )
+        call = SIGNATURE.bind(hosts, *args, **kwargs)
+    except TypeError as exc:
+        raise AnsibleFilterError(
+            "upstream_servers: %s; its arguments are %s (ansible-doc -t filter flaskstack.deploy.upstream_servers)"
+            % (exc, ", ".join(list(SIGNATURE.parameters)[1:]))
+        ) from None
+    try:
+        return upstream_pool(*call.args, undefined=Undefined, **call.kwargs)
     except UpstreamError as exc:
         # The message says what to fix; the cause (a variable that failed to render) stays attached.
         raise AnsibleFilterError(str(exc)) from exc.__cause__
+
+
+_POOL = inspect.signature(upstream_pool)
+SIGNATURE = _POOL.replace(parameters=[p for p in _POOL.parameters.values() if p.name != "undefined"])
+# What inspect (and the documentation test) sees; a call, as ansible-doc reads assignments looking for DOCUMENTATION.
+setattr(upstream_servers, "__signature__", SIGNATURE)
 
 
 class FilterModule(object):

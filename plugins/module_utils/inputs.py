@@ -18,6 +18,7 @@ are never printed. A variable missing from ``values`` is not checked.
 from __future__ import annotations
 
 import ast
+import os
 import re
 
 from ansible_collections.flaskstack.deploy.plugins.module_utils.addresses import DIGITS as _DIGITS
@@ -177,34 +178,29 @@ def directive(errors, var, value):
     return True
 
 
-def nginx_time(errors, var, value):
+def quantity(errors, var, value, pattern, what):
+    """A whole number >= 0, or text that pattern matches (a number with a unit); what: "is not ..." and the fix."""
     if _is_int(value) and value >= 0:
         return True
-    if not isinstance(value, str) or not _NGINX_TIME.fullmatch(value.strip()):
-        errors.add(var, "%s is not an nginx time; use a number with an optional unit, such as 10s, 1m or 1m30s"
-                   % show(value))
+    if not isinstance(value, str) or not pattern.fullmatch(value.strip()):
+        errors.add(var, "%s is not %s" % (show(value), what))
         return False
     return True
+
+
+def nginx_time(errors, var, value):
+    return quantity(errors, var, value, _NGINX_TIME,
+                    "an nginx time; use a number with an optional unit, such as 10s, 1m or 1m30s")
 
 
 def nginx_size(errors, var, value):
-    if _is_int(value) and value >= 0:
-        return True
-    if not isinstance(value, str) or not _NGINX_SIZE.fullmatch(value.strip()):
-        errors.add(var, "%s is not an nginx size; use a number with an optional k, m or g, such as 16k or 10m"
-                   % show(value))
-        return False
-    return True
+    return quantity(errors, var, value, _NGINX_SIZE,
+                    "an nginx size; use a number with an optional k, m or g, such as 16k or 10m")
 
 
 def supervisor_size(errors, var, value):
-    if _is_int(value) and value >= 0:
-        return True
-    if not isinstance(value, str) or not _SUPERVISOR_SIZE.fullmatch(value.strip()):
-        errors.add(var, "%s is not a supervisor size; use a number with an optional KB, MB or GB, such as 50MB"
-                   % show(value))
-        return False
-    return True
+    return quantity(errors, var, value, _SUPERVISOR_SIZE,
+                    "a supervisor size; use a number with an optional KB, MB or GB, such as 50MB")
 
 
 def host(errors, var, value):
@@ -378,13 +374,44 @@ def env_names(errors, var, env, secret_values=False):
                        % ("" if secret_values else " (%s)" % show(value)))
 
 
+HOOKS = ("before_install", "before_switch", "after_switch")
+
+
+def hooks(errors, var, value, on_controller=False):
+    """flask_app_hooks: {moment: [absolute path of a task file, ...]}; on the controller each file must exist."""
+    if not isinstance(value, dict):
+        errors.add(var, "%s must be a mapping of %s to lists of task files" % (show(value), ", ".join(HOOKS)))
+        return
+    for moment, files in value.items():
+        if moment not in HOOKS:
+            errors.add(var, "%s is not a moment of a deploy; use %s" % (show(moment), ", ".join(HOOKS)))
+            continue
+        if files is None:
+            continue
+        if not isinstance(files, list):
+            errors.add("%s.%s" % (var, moment), "%s must be a list of task files" % show(files))
+            continue
+        for index, path in enumerate(files):
+            where = "%s.%s[%d]" % (var, moment, index)
+            if not isinstance(path, str) or not path.strip():
+                errors.add(where, "%s must be the path of a task file on the controller" % show(path))
+            elif not line(errors, where, path, "a task file's path"):
+                continue
+            elif not os.path.isabs(path):
+                errors.add(where, "%s must be an absolute path on the controller, such as "
+                                  "'{{ inventory_dir }}/%s' (next to the inventory) or '{{ playbook_dir }}/%s'"
+                           % (show(path), path, path))
+            elif on_controller and not os.path.isfile(path):
+                errors.add(where, "%s is not a file on the controller" % show(path))
+
+
 # --- Roles -------------------------------------------------------------------------------------------
 
 def _has(values, name):
     return name in values and values[name] is not None
 
 
-def check_flask_app(values):
+def check_flask_app(values, on_controller=False):
     e = Errors()
     v = values.get
     for name in ("flask_app_name",):
@@ -454,15 +481,22 @@ def check_flask_app(values):
                 between(e, "flask_app_health_status[%d]" % index, code, 100, 599)
     if _has(values, "flask_app_health_text"):
         line(e, "flask_app_health_text", v("flask_app_health_text"), "the text the health response must contain")
+    if _has(values, "flask_app_hooks"):
+        hooks(e, "flask_app_hooks", v("flask_app_hooks"), on_controller)
     e.extend(check_app_host(values))
     return e
+
+
+def listen_address(errors, values, var, unix):
+    """Where an app server listens (gunicorn_bind, uwsgi_socket), when given: HOST:PORT, :PORT or a unix socket."""
+    if _has(values, var):
+        host_port(errors, var, values[var], unix=unix)
 
 
 def check_gunicorn(values):
     e = Errors()
     v = values.get
-    if _has(values, "gunicorn_bind"):
-        host_port(e, "gunicorn_bind", v("gunicorn_bind"), unix="prefix")
+    listen_address(e, values, "gunicorn_bind", unix="prefix")
     for name, minimum in (("gunicorn_workers", 0), ("gunicorn_threads", 1), ("gunicorn_timeout", 0),
                           ("gunicorn_graceful_timeout", 0), ("gunicorn_keepalive", 0),
                           ("gunicorn_max_requests", 0), ("gunicorn_max_requests_jitter", 0)):
@@ -483,8 +517,7 @@ def check_gunicorn(values):
 def check_uwsgi(values):
     e = Errors()
     v = values.get
-    if _has(values, "uwsgi_socket"):
-        host_port(e, "uwsgi_socket", v("uwsgi_socket"), unix="path")
+    listen_address(e, values, "uwsgi_socket", unix="path")
     if _has(values, "uwsgi_socket_mode"):
         mode = v("uwsgi_socket_mode")
         if not isinstance(mode, str) or not _OCTAL_MODE.fullmatch(mode):

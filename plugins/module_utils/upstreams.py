@@ -8,7 +8,8 @@
 upstream_pool() runs them in this order, and the first problem stops it with an UpstreamError whose message
 names the pool, the host and the variable to fix:
 
-1. The call: check_name, check_hostvars, host_names, pool_options (arch_factors), sorted_hosts, drained_hosts.
+1. The call: check_name, check_hostvars, host_names, pool_options (pool_option, arch_factors), sorted_hosts,
+   drained_hosts.
 2. Each host, in natural order (PoolBuilder.add_host): host_variables; app_server (what it runs and speaks);
    server_address (where nginx reaches it: parsed_bind, connect_address; duplicate_error); explicit_weight or
    weight_from_facts (its share); host_max_fails, host_fail_timeout, host_flag; build_server.
@@ -228,26 +229,27 @@ def pool_options(name, protocol, balance, keepalive, max_fails, fail_timeout, ar
     if balance is not None and balance not in BALANCES:
         raise pool_error(name, "balance=%r is unknown; use one of %s" % (balance, ", ".join(BALANCES)))
     options.balance = balance
-    if keepalive is not None:
-        keepalive_value = to_int(keepalive, 0)
-        if keepalive_value is None:
-            raise pool_error(name, "keepalive=%r must be an integer >= 0 (0 turns it off)" % (keepalive,))
-        keepalive = keepalive_value
-    options.keepalive = keepalive
-    if max_fails is not None:
-        max_fails_value = to_int(max_fails, 0)
-        if max_fails_value is None:
-            raise pool_error(name, "max_fails=%r must be an integer >= 0" % (max_fails,))
-        max_fails = max_fails_value
-    options.max_fails = max_fails
-    if fail_timeout is not None:
-        fail_timeout_value = nginx_time(fail_timeout)
-        if fail_timeout_value is None:
-            raise pool_error(name, "fail_timeout=%r is not an nginx time such as 10s, 1m or 1m30s" % (fail_timeout,))
-        fail_timeout = fail_timeout_value
-    options.fail_timeout = fail_timeout
+    options.keepalive = pool_option(name, "keepalive", keepalive, _count, "must be an integer >= 0 (0 turns it off)")
+    options.max_fails = pool_option(name, "max_fails", max_fails, _count, "must be an integer >= 0")
+    options.fail_timeout = pool_option(
+        name, "fail_timeout", fail_timeout, nginx_time, "is not an nginx time such as 10s, 1m or 1m30s"
+    )
     options.factors = arch_factors(name, arch_weights)
     return options
+
+
+def _count(value):
+    return to_int(value, 0)
+
+
+def pool_option(name, option, value, convert, must):
+    """An optional keyword argument: None stays None, anything else is convert(value) or refused, naming it."""
+    if value is None:
+        return None
+    converted = convert(value)
+    if converted is None:
+        raise pool_error(name, "%s=%r %s" % (option, value, must))
+    return converted
 
 
 def arch_factors(name, arch_weights):

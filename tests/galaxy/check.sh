@@ -9,15 +9,50 @@ trap 'rm -rf "$tmp"' EXIT
 
 echo "==> Checking what the tarball carries"
 listing=$(tar -tzf "$tarball")
-forbidden=$(echo "$listing" | grep -E '^(\.venv|\.cache|\.ansible|\.git|molecule|build|tests/testbed)(/|$)|__pycache__|\.tar\.gz$' || true)
+# The development tool chain, the Docker test bed and whatever only runs from this checkout (galaxy.yml's
+# build_ignore says why): none of it may reach a user.
+forbidden=$(grep -E '^(\.venv|\.cache|\.ansible|\.git|\.ci|\.config|\.pytest_cache|molecule|build|tests|benchmarks|inventory/lab)(/|$)|^(Makefile|ansible\.cfg|site\.yml|requirements[^/]*\.txt|docs/testbed\.md|docs/benchmarks\.md)$|(^|/)(__pycache__|\.pytest_cache)(/|$)|\.tar\.gz$' <<<"$listing" || true)
 if [ -n "$forbidden" ]; then
     echo "ERROR: the tarball carries files it must not:" >&2
     echo "$forbidden" | head -n 20 >&2
     exit 1
 fi
-for required in MANIFEST.json FILES.json README.md LICENSE meta/runtime.yml playbooks/site.yml \
-    playbooks/rolling_update.yml playbooks/rollback.yml playbooks/vars/stack.yml plugins/filter/upstream_servers.yml; do
+for required in MANIFEST.json FILES.json LICENSE meta/runtime.yml playbooks/site.yml playbooks/rolling_update.yml \
+    playbooks/rollback.yml playbooks/preflight.yml playbooks/vars/stack.yml plugins/filter/upstream_servers.yml \
+    docs/playbooks.md changelogs/changelog.yaml; do
     grep -qx "$required" <<<"$listing" || { echo "ERROR: the tarball lacks $required" >&2; exit 1; }
+done
+
+echo "==> Checking the README a user of the collection reads"
+# The README galaxy.yml names (MANIFEST.json's collection_info.readme), and a top-level README.md if the
+# tarball has one (Galaxy shows that file whatever MANIFEST.json says): they are for someone who installed
+# the collection, who has neither our Makefile nor our test bed.
+readme=$(tar -xzOf "$tarball" MANIFEST.json | python3 -c 'import json, sys; print(json.load(sys.stdin)["collection_info"]["readme"] or "")')
+[ -n "$readme" ] || { echo "ERROR: MANIFEST.json names no readme" >&2; exit 1; }
+grep -qx "$readme" <<<"$listing" || { echo "ERROR: the tarball lacks its readme $readme (MANIFEST.json)" >&2; exit 1; }
+# Galaxy's importer shows the top-level README.md and refuses a tarball without one.
+grep -qx README.md <<<"$listing" || { echo "ERROR: the tarball has no top-level README.md (build it with tests/galaxy/build.sh)" >&2; exit 1; }
+readmes=$readme
+if [ "$readme" != README.md ] && grep -qx README.md <<<"$listing"; then
+    readmes="$readmes README.md"
+fi
+# `make <target>` for every target of the Makefile, and `make` in a code span.
+targets=$(sed -n 's/^\([a-z][a-z-]*\):.*/\1/p' "$here/../../Makefile" | sort -u | paste -sd'|' -)
+[ -n "$targets" ] || { echo "ERROR: no target found in the Makefile" >&2; exit 1; }
+for file in $readmes; do
+    text=$(tar -xzOf "$tarball" "$file")
+    found=$(grep -nE "(^|[^[:alnum:]_-])make +($targets)([^[:alnum:]_-]|$)|\`make[[:space:]\`]" <<<"$text" || true)
+    if [ -n "$found" ]; then
+        echo "ERROR: $file (in the tarball) speaks of make targets a user of the collection does not have:" >&2
+        echo "$found" | head -n 10 >&2
+        exit 1
+    fi
+    found=$(grep -niE 'test ?bed|molecule|docker|requirements-test|\.venv|inventory/lab|(^|[^[:alnum:]_/-])lab([^[:alnum:]_-]|$)' <<<"$text" || true)
+    if [ -n "$found" ]; then
+        echo "ERROR: $file (in the tarball) speaks of the test bed, which the collection does not ship:" >&2
+        echo "$found" | head -n 10 >&2
+        exit 1
+    fi
 done
 
 # From here on only the installed copy (and the ansible package's collections) can be found,
@@ -35,13 +70,22 @@ echo "==> Running a consumer project's playbook that uses the collection by FQCN
 cd "$tmp/consumer"
 grep -q "$tmp/collections" <<<"$(ansible-galaxy collection list flaskstack.deploy 2>/dev/null)" \
     || { echo "ERROR: flaskstack.deploy does not resolve to the installed tarball" >&2; exit 1; }
-ansible-doc flaskstack.deploy.nginx_validate >/dev/null \
-    || { echo "ERROR: ansible-doc cannot read flaskstack.deploy.nginx_validate from the installed tarball" >&2; exit 1; }
-ansible-doc -t filter flaskstack.deploy.upstream_servers >/dev/null \
-    || { echo "ERROR: ansible-doc cannot read flaskstack.deploy.upstream_servers from the installed tarball" >&2; exit 1; }
+# ansible-doc exits 0 with only a warning for a plugin it cannot find: a real answer documents the name.
+documented() {
+    local name=${*: -1} out
+    out=$(ANSIBLE_NOCOLOR=1 ansible-doc "$@" 2>/dev/null || true)
+    grep -qF "$name" <<<"$out" \
+        || { echo "ERROR: 'ansible-doc $*' finds no documentation in the installed tarball" >&2; exit 1; }
+}
+documented flaskstack.deploy.nginx_validate
+documented -t filter flaskstack.deploy.upstream_servers
+# Every ansible-doc command the collection's README gives its user works on the installed copy.
+while read -r -a doc; do
+    documented "${doc[@]:1}"
+done < <(tar -xzOf "$tarball" "$readme" | grep -oE 'ansible-doc( -t [a-z]+)? flaskstack\.deploy\.[a-z_]+' | sort -u)
 ansible-playbook consumer.yml
 echo "==> Resolving the collection's playbooks by FQCN (no host is contacted)"
-for playbook in site rolling_update rollback; do
+for playbook in site rolling_update rollback preflight; do
     ansible-playbook --syntax-check "flaskstack.deploy.$playbook" >/dev/null
     tasks=$(ansible-playbook --list-tasks "flaskstack.deploy.$playbook")
     grep -q "Gather the facts the stack uses" <<<"$tasks" \

@@ -132,6 +132,33 @@ def test_the_failing_release_stopped_at_the_first_host_and_was_never_served(host
     assert {current_release(app) for app in APP_HOSTS} == {release_id(PROJECT / "shop-v1")}
     for kind in LOADS:
         assert {answer[2] for answer in load(host, "failing-v3", kind)} == {"shop_1.0"}
+    # A later rollback returns to v2 (as before the failed deploy), never to the failed v3.
+    v2 = release_id(PROJECT / "shop-v2")
+    for app in APP_HOSTS:
+        assert RUNNER.get_host(app).file("/srv/shop/PREVIOUS_RELEASE").content_string.strip() == v2, app
+
+
+def test_the_hooks_ran_at_their_moments_for_each_new_release_only():
+    v1, v2, v3 = (release_id(PROJECT / ("shop-v%d" % n)) for n in (1, 2, 3))
+    first, *others = APP_HOSTS
+
+    def deploy(release, previous, switched=True):
+        notes = ["before_install %s current=%s code=no" % (release, previous),
+                 "before_switch %s current=%s venv=yes" % (release, previous)]
+        return notes + (["after_switch %s current=%s code=yes" % (release, release)] if switched else [])
+
+    # site-1 deployed v1, site-2 (the same release) ran no hook, the rollback runs none, and v3 failed its
+    # health check after the switch on the first host only.
+    expected = {app: deploy(v1, "") + deploy(v2, v1) for app in APP_HOSTS}
+    expected[first] += deploy(v3, v1, switched=False)
+    for app in APP_HOSTS:
+        notes = RUNNER.get_host(app).file("/var/tmp/shop-hooks.log").content_string.splitlines()
+        assert notes == expected[app], app
+    # The migration ran once per deploy, on the first host, through the release's flask command with the
+    # app's environment (SHOP_CURRENCY from flask_app_env).
+    assert RUNNER.get_host(first).file("/var/tmp/shop-db.log").content_string.splitlines() == [
+        "shop_1.0 EUR", "shop_2.0 EUR", "shop_2.0 EUR"]
+    assert all(not RUNNER.get_host(other).file("/var/tmp/shop-db.log").exists for other in others)
 
 
 def test_the_killed_master_came_back():

@@ -360,3 +360,30 @@ def test_nginx_must_be_able_to_try_past_a_drained_batch(values, tries, refused):
     assert bool(found) == refused, found
     if refused:
         assert found[0].startswith("nginx_next_upstream_tries: %d lets nginx try" % tries)
+
+
+@pytest.mark.parametrize("value,message", [
+    ("/p/hooks/migrate.yml", "flask_app_hooks: '/p/hooks/migrate.yml' must be a mapping"),
+    ({"before_deploy": ["/p/a.yml"]}, "flask_app_hooks: 'before_deploy' is not a moment of a deploy"),
+    ({"before_switch": "/p/a.yml"}, "flask_app_hooks.before_switch: '/p/a.yml' must be a list of task files"),
+    ({"after_switch": ["/p/a.yml", ""]}, "flask_app_hooks.after_switch[1]: '' must be the path of a task file"),
+    ({"before_install": ["/p/a\nb.yml"]}, "flask_app_hooks.before_install[0]:"),
+    ({"before_switch": ["hooks/migrate.yml"]},
+     "flask_app_hooks.before_switch[0]: 'hooks/migrate.yml' must be an absolute path on the controller, such as "
+     "'{{ inventory_dir }}/hooks/migrate.yml'"),
+])
+def test_bad_hooks_are_named(value, message):
+    found = inputs.check("flask_app", {"flask_app_hooks": value})
+    assert len(found) == 1, found
+    assert found[0].startswith(message), found
+
+
+def test_hook_files_must_exist_on_the_controller(tmp_path):
+    migrate = tmp_path / "migrate.yml"
+    migrate.write_text("---\n[]\n")
+    good = {"before_switch": [str(migrate)], "after_switch": []}
+    assert inputs.check("flask_app", {"flask_app_hooks": good}, on_controller=True) == []
+    missing = {"after_switch": [str(tmp_path / "warm.yml")]}
+    assert inputs.check("flask_app", {"flask_app_hooks": missing}) == []
+    assert inputs.check("flask_app", {"flask_app_hooks": missing}, on_controller=True) == [
+        "flask_app_hooks.after_switch[0]: '%s' is not a file on the controller" % (tmp_path / "warm.yml")]
