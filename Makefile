@@ -98,7 +98,7 @@ galaxy-check: build ## Install the tarball into a temporary path and use it by F
 	@tests/galaxy/check.sh $(TARBALL)
 
 .PHONY: molecule
-molecule: venv testbed ## Molecule scenarios (all, or S=name), MOLECULE_JOBS=3 side by side
+molecule: venv testbed ## Molecule scenarios (all, or S=name), MOLECULE_JOBS=2 side by side
 	@tests/testbed/molecule-all.sh $(S)
 
 .PHONY: lab
