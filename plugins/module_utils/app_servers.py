@@ -39,10 +39,70 @@ PORT_VAR = "flask_app_port"
 DEFAULT_PORT = 8000
 BIND_ADDRESS_VAR = "flask_app_bind_address"
 DEFAULT_BIND_ADDRESS = "0.0.0.0"
-DEFAULT_BIND = "{{ %s }}:{{ %s }}" % (BIND_ADDRESS_VAR, PORT_VAR)
+# The roles default their bind to the flaskstack_app mapping flask_app hands them (CONTRACT_INPUT below),
+# whose bind_address and port are flask_app_bind_address and flask_app_port.
+DEFAULT_BIND = "{{ flaskstack_app.bind_address }}:{{ flaskstack_app.port }}"
 
 # The playbooks' inventory groups (flaskstack_app_group, flaskstack_lb_group) and the app pool's name
 # (flaskstack_pool_name), as playbooks/vars/stack.yml defaults them.
 DEFAULT_APP_GROUP = "app"
 DEFAULT_LB_GROUP = "lb"
 DEFAULT_POOL_NAME = "app"
+
+# The app tier's contract (docs/app_tier.md). flask_app includes an app server role (gunicorn or uwsgi) with
+# CONTRACT_INPUT, a mapping of what the server needs to know about the app; the server role renders its
+# own configuration and hands back CONTRACT_FACT through the app_server action, checked against
+# APP_SERVER_SPEC. flask_app then owns the supervisor program and the reload or restart decision.
+CONTRACT_INPUT = "flaskstack_app"
+CONTRACT_FACT = "flaskstack_app_server"
+
+_RELOAD_SPEC = {
+    "type": "dict",
+    "required": True,
+    "options": {
+        "signal": {"type": "str", "choices": ["HUP", "USR1", "USR2", "TERM", "INT", "QUIT"]},
+        "fifo": {"type": "path"},
+        "write": {"type": "str"},
+    },
+    "mutually_exclusive": [["signal", "fifo"]],
+    "required_one_of": [["signal", "fifo"]],
+    "required_together": [["fifo", "write"]],
+}
+
+APP_SERVER_SPEC = {
+    "server": {
+        "type": "dict",
+        "required": True,
+        "options": {
+            "name": {"type": "str", "required": True, "choices": list(APP_SERVERS)},
+            "packages": {"type": "list", "elements": "str", "default": []},
+            "build_packages": {"type": "list", "elements": "str", "default": []},
+            "unix_socket": {"type": "bool", "default": False},
+            "health_port": {"type": "int", "required": True},
+            "program": {
+                "type": "dict",
+                "required": True,
+                "options": {
+                    "command": {"type": "str", "required": True},
+                    "startsecs": {"type": "int", "default": 3},
+                    "stopsignal": {"type": "str", "default": "TERM", "choices": ["TERM", "INT", "QUIT"]},
+                    "stopwaitsecs": {"type": "int", "required": True},
+                },
+            },
+            "reload_config": _RELOAD_SPEC,
+            "reload_code": _RELOAD_SPEC,
+        },
+    },
+    "config_changed": {"type": "bool", "default": False},
+    "restart_needed": {"type": "bool", "default": False},
+}
+
+
+def app_server_fact(params):
+    """The contract fact from validated parameters: the server's description and this run's changes."""
+    fact = dict(params["server"])
+    fact["config_changed"] = params["config_changed"]
+    fact["restart_needed"] = params["restart_needed"]
+    if not 1 <= fact["health_port"] <= 65535:
+        raise ValueError("server.health_port: %r is not a port (1-65535)" % fact["health_port"])
+    return fact

@@ -52,6 +52,28 @@ def run_module(tmp_path):
     return run
 
 
+def ansible_env(config=None, **extra):
+    """The environment for the venv's ansible-* commands with this checkout as flaskstack.deploy (through
+    .cache/collections), no colour and no localhost warning.
+
+    config: the ansible.cfg to use (default the checkout's); extra: more variables, e.g. ANSIBLE_FORKS="10".
+    """
+    return dict(
+        os.environ,
+        ANSIBLE_COLLECTIONS_PATH=str(COLLECTIONS),
+        ANSIBLE_CONFIG=str(config or ROOT / "ansible.cfg"),
+        ANSIBLE_NOCOLOR="1",
+        ANSIBLE_LOCALHOST_WARNING="false",
+        **extra,
+    )
+
+
+@pytest.fixture(scope="session", name="ansible_env")
+def ansible_env_fixture():
+    """ansible_env() above, for the test files (a conftest is not for importing)."""
+    return ansible_env
+
+
 @pytest.fixture()
 def ansible_playbook():
     """Run the venv's ansible-playbook with this checkout as flaskstack.deploy; returns the CompletedProcess.
@@ -60,14 +82,7 @@ def ansible_playbook():
     """
 
     def run(*args, config=None, cwd=None, timeout=120):
-        env = dict(
-            os.environ,
-            ANSIBLE_COLLECTIONS_PATH=str(COLLECTIONS),
-            ANSIBLE_CONFIG=str(config or ROOT / "ansible.cfg"),
-            ANSIBLE_NOCOLOR="1",
-            ANSIBLE_LOCALHOST_WARNING="false",
-            ANSIBLE_PYTHON_INTERPRETER=sys.executable,
-        )
+        env = ansible_env(config, ANSIBLE_PYTHON_INTERPRETER=sys.executable)
         binary = pathlib.Path(sys.executable).with_name("ansible-playbook")
         return subprocess.run(
             [str(binary), *args], capture_output=True, text=True, env=env, check=False, timeout=timeout, cwd=cwd or ROOT

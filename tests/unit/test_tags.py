@@ -13,7 +13,6 @@ include_tasks):
   ``is defined``): a phase that reads what only another phase sets fails here, as it would in a run.
 """
 
-import os
 import pathlib
 import re
 import subprocess
@@ -23,7 +22,6 @@ import pytest
 import yaml
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
-COLLECTIONS = ROOT / ".cache" / "collections"
 ROLES = ROOT / "roles"
 PLAYBOOKS = ROOT / "playbooks"
 PLAYBOOK = pathlib.Path(sys.executable).with_name("ansible-playbook")
@@ -62,31 +60,30 @@ def inventory(tmp_path_factory):
     return path
 
 
-def list_tasks(inventory, playbook, *args):
-    """Plays of ``--list-tasks --list-tags`` as [{name, tags, tasks: [(name, tags)]}]."""
-    env = dict(
-        os.environ,
-        ANSIBLE_COLLECTIONS_PATH=str(COLLECTIONS),
-        ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"),
-        ANSIBLE_NOCOLOR="1",
-        ANSIBLE_LOCALHOST_WARNING="false",
-    )
-    proc = subprocess.run(
-        [str(PLAYBOOK), "-i", str(inventory), str(PLAYBOOKS / playbook), "--list-tasks", "--list-tags", *args],
-        capture_output=True, text=True, env=env, check=False, timeout=120, cwd=ROOT,
-    )
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    plays = []
-    for line in proc.stdout.splitlines():
-        play = re.match(r"^  play #\d+ \([^)]*\): (.*)\tTAGS: \[(.*)\]$", line)
-        task = re.match(r"^      (?!TASK TAGS:)(.*)\tTAGS: \[(.*)\]$", line)
-        if play:
-            plays.append({"name": play.group(1), "tags": split_tags(play.group(2)), "tasks": []})
-        elif task:
-            name = re.sub(r"^flaskstack\.deploy\.\w+ : ", "", task.group(1))
-            plays[-1]["tasks"].append((name, split_tags(task.group(2))))
-    assert plays, proc.stdout
-    return plays
+@pytest.fixture(scope="module")
+def list_tasks(inventory, ansible_env):
+    """list_tasks(playbook, *args): the plays ``--list-tasks --list-tags`` shows, as
+    [{name, tags, tasks: [(name, tags)]}]."""
+
+    def run(playbook, *args):
+        proc = subprocess.run(
+            [str(PLAYBOOK), "-i", str(inventory), str(PLAYBOOKS / playbook), "--list-tasks", "--list-tags", *args],
+            capture_output=True, text=True, env=ansible_env(), check=False, timeout=120, cwd=ROOT,
+        )
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        plays = []
+        for line in proc.stdout.splitlines():
+            play = re.match(r"^  play #\d+ \([^)]*\): (.*)\tTAGS: \[(.*)\]$", line)
+            task = re.match(r"^      (?!TASK TAGS:)(.*)\tTAGS: \[(.*)\]$", line)
+            if play:
+                plays.append({"name": play.group(1), "tags": split_tags(play.group(2)), "tasks": []})
+            elif task:
+                name = re.sub(r"^flaskstack\.deploy\.\w+ : ", "", task.group(1))
+                plays[-1]["tasks"].append((name, split_tags(task.group(2))))
+        assert plays, proc.stdout
+        return plays
+
+    return run
 
 
 def split_tags(text):
@@ -102,8 +99,8 @@ def is_arg_spec_check(name):
 
 
 @pytest.mark.parametrize("playbook", sorted(PLAY_TAGS))
-def test_every_play_is_tagged_and_every_task_has_a_phase_or_always(inventory, playbook):
-    plays = list_tasks(inventory, playbook)
+def test_every_play_is_tagged_and_every_task_has_a_phase_or_always(list_tasks, playbook):
+    plays = list_tasks(playbook)
     assert [sorted(play["tags"]) for play in plays] == [sorted(tags) for tags in PLAY_TAGS[playbook]]
     for play in plays:
         for name, tags in play["tasks"]:
@@ -111,25 +108,29 @@ def test_every_play_is_tagged_and_every_task_has_a_phase_or_always(inventory, pl
                 playbook, play["name"], name, sorted(tags))
 
 
-def test_site_role_tasks_carry_their_role_name(inventory):
-    dummy, app, lb = list_tasks(inventory, "site.yml")
+def test_site_role_tasks_carry_their_role_name(list_tasks):
+    dummy, app, lb = list_tasks("site.yml")
     for play, role in ((app, "flask_app"), (lb, "nginx")):
         for name, tags in play["tasks"]:
             assert role in tags or is_arg_spec_check(name), (role, name, sorted(tags))
 
 
-def test_the_preflight_play_runs_under_any_tags(inventory):
-    full = names(list_tasks(inventory, "site.yml")[0])
+def test_the_preflight_play_runs_under_any_tags(list_tasks):
+    full = names(list_tasks("site.yml")[0])
     for tag in (*PHASES, "nginx", "lb", "app"):
-        assert names(list_tasks(inventory, "site.yml", "--tags", tag)[0]) == full, tag
+        assert names(list_tasks("site.yml", "--tags", tag)[0]) == full, tag
 
 
-def test_site_tags_config_pushes_only_configuration(inventory):
-    preflight, app, lb = list_tasks(inventory, "site.yml", "--tags", "config")
+def test_site_tags_config_pushes_only_configuration(list_tasks):
+    preflight, app, lb = list_tasks("site.yml", "--tags", "config")
     assert "Check every input before anything changes" in names(preflight)
-    # The app tier: its input check and the app server (its config tasks and its supervisor program's,
-    # tests below); nothing of the install, the release or the switch.
-    assert [name for name in names(app) if not is_arg_spec_check(name)] == ["Check the role's input", "Run the app server"]
+    # The app tier: its input check, the app server's description, configuration and supervisor program
+    # (their config tasks, tests below) and the reload; nothing of the install, the release or the switch.
+    assert [name for name in names(app) if not is_arg_spec_check(name)] == [
+        "Check the role's input", "Learn what the app server needs", "Configure the app server",
+        "Run the app server under supervisor", "Decide how the app server takes the change",
+        "Signal the app server to reload", "Write the reload into the app server's master FIFO",
+        "Restart the app server for a new virtualenv or master"]
     lb_names = names(lb)
     for name in ("Check the role's input", "Ask nginx for its version", "Record the installed nginx version",
                  "Write the configuration files", "Test the new configuration with nginx -t",
@@ -140,25 +141,26 @@ def test_site_tags_config_pushes_only_configuration(inventory):
         assert name not in lb_names, name
 
 
-def test_site_tags_release_stages_a_release_and_switches_nothing(inventory):
-    dummy, app, lb = list_tasks(inventory, "site.yml", "--tags", "release")
+def test_site_tags_release_stages_a_release_and_switches_nothing(list_tasks):
+    dummy, app, lb = list_tasks("site.yml", "--tags", "release")
     app_names = names(app)
     for name in ("Name the release", "Copy the code", "Install the requirements into a new virtualenv",
                  "Write the environment file (secret key and flask_app_env)", "List the releases"):
         assert name in app_names, name
-    for name in ("Create the app's user (no login shell)", "Make the release current", "Run the app server",
-                 "Wait for the new release to answer on {{ flask_app_health_path }}"):
+    for name in ("Create the app's user (no login shell)", "Make the release current", "Configure the app server",
+                 "Run the app server under supervisor", "Wait for the new release to answer on {{ flask_app_health_path }}"):
         assert name not in app_names, name
     assert [name for name in names(lb) if not is_arg_spec_check(name)] == [
         "Check the role's input", "Ask nginx for its version", "Record the installed nginx version"]
 
 
-def test_site_tags_switch_has_what_the_switch_reads_from_the_release_phase(inventory):
-    dummy, app, dummy = list_tasks(inventory, "site.yml", "--tags", "switch")
+def test_site_tags_switch_has_what_the_switch_reads_from_the_release_phase(list_tasks):
+    dummy, app, dummy = list_tasks("site.yml", "--tags", "switch")
     app_names = names(app)
     for name in ("Name the release", "Check whether the release is in place already",
                  "Name the virtualenv after its requirements", "Decide whether this run deploys a new release here",
-                 "Make the release current", "Run the app server", "Fail clearly when the release does not answer"):
+                 "Make the release current", "Configure the app server", "Run the app server under supervisor",
+                 "Fail clearly when the release does not answer"):
         assert name in app_names, name
     for name in ("Copy the code", "Install the requirements into a new virtualenv", "Create the app's directories",
                  "Remove all but the newest releases (never the current or previous one)"):
@@ -166,12 +168,13 @@ def test_site_tags_switch_has_what_the_switch_reads_from_the_release_phase(inven
 
 
 @pytest.mark.parametrize("tag, app_tasks, lb_tasks", [
-    ("install", ["Create the app's user (no login shell)", "Install the WSGI entry point", "Run the app server"],
+    ("install", ["Create the app's user (no login shell)", "Install the WSGI entry point", "Configure the app server",
+                 "Run the app server under supervisor"],
      ["Install nginx", "Refresh the package lists when they are older than an hour"]),
-    ("service", ["Run the app server"], ["Start nginx and enable it at boot"]),
+    ("service", ["Run the app server under supervisor"], ["Start nginx and enable it at boot"]),
 ])
-def test_site_install_and_service(inventory, tag, app_tasks, lb_tasks):
-    dummy, app, lb = list_tasks(inventory, "site.yml", "--tags", tag)
+def test_site_install_and_service(list_tasks, tag, app_tasks, lb_tasks):
+    dummy, app, lb = list_tasks("site.yml", "--tags", tag)
     assert set(app_tasks) <= set(names(app)) and set(lb_tasks) <= set(names(lb))
     for play in (app, lb):
         for name, tags in play["tasks"]:
@@ -179,21 +182,21 @@ def test_site_install_and_service(inventory, tag, app_tasks, lb_tasks):
     assert "Write the configuration files" not in names(lb)
 
 
-def test_site_lists_every_tag(inventory):
-    plays = list_tasks(inventory, "site.yml")
+def test_site_lists_every_tag(list_tasks):
+    plays = list_tasks("site.yml")
     used = set().union(*(play["tags"] for play in plays), *(tags for play in plays for dummy, tags in play["tasks"]))
     assert used == {"always", "preflight", "app", "lb", *PHASES, *ROLE_NAMES}
 
 
-def test_rolling_update_names_the_release_under_any_tags(inventory):
+def test_rolling_update_names_the_release_under_any_tags(list_tasks):
     for tag in PHASES:
-        plays = list_tasks(inventory, "rolling_update.yml", "--tags", tag)
+        plays = list_tasks("rolling_update.yml", "--tags", tag)
         assert "Name the release" in names(plays[1]), tag
 
 
-def test_rolling_update_tags_release_stages_without_draining(inventory):
+def test_rolling_update_tags_release_stages_without_draining(list_tasks):
     # (--list-tasks leaves out rescue sections: the stop after a failed host is checked on the YAML below.)
-    update = list_tasks(inventory, "rolling_update.yml", "--tags", "release")[2]
+    update = list_tasks("rolling_update.yml", "--tags", "release")[2]
     assert names(update) == ["Deploy release {{ flaskstack_release_id }}"]
 
 
@@ -566,11 +569,11 @@ def test_role_readme_documents_every_tag_of_its_tasks(role):
     assert table == used, "README of %s: table %s, tasks %s" % (role, sorted(table), sorted(used))
 
 
-def test_playbook_docs_document_every_tag(inventory):
+def test_playbook_docs_document_every_tag(list_tasks):
     table, section = documented_tags(ROOT / "docs" / "playbooks.md")
     tags = set()
     for playbook in PLAY_TAGS:
-        for play in list_tasks(inventory, playbook):
+        for play in list_tasks(playbook):
             tags |= play["tags"].union(*(task_tags for dummy, task_tags in play["tasks"]))
     assert table == tags
     assert "flaskstack.deploy.site --tags config" in section

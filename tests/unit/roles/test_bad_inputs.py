@@ -10,7 +10,6 @@ and the case's host failed it with a line starting with the variable's name.
 
 import concurrent.futures
 import json
-import os
 import pathlib
 import subprocess
 import sys
@@ -18,7 +17,6 @@ import sys
 import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parents[3]
-COLLECTIONS = ROOT / ".cache" / "collections"
 PLAYBOOK = pathlib.Path(sys.executable).with_name("ansible-playbook")
 CHECK_TASK = "Check every input before anything changes"
 SECRET = "kept-in-vault-0123456789abcdef"  # the good key; never printed
@@ -215,16 +213,13 @@ def inventory(path, app_hosts, lb_hosts):
     return path
 
 
-def play(inventory_path, playbook="site", extra=None, tags=None):
-    env = dict(
-        os.environ,
-        ANSIBLE_COLLECTIONS_PATH=str(COLLECTIONS),
-        ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"),
-        ANSIBLE_STDOUT_CALLBACK="ansible.posix.json",
-        ANSIBLE_NOCOLOR="1",
-        ANSIBLE_LOCALHOST_WARNING="false",
-        ANSIBLE_FORKS="10",
-    )
+@pytest.fixture(scope="module")
+def env(ansible_env):
+    """The environment of every run here: a JSON report, ten hosts at a time."""
+    return ansible_env(ANSIBLE_STDOUT_CALLBACK="ansible.posix.json", ANSIBLE_FORKS="10")
+
+
+def play(env, inventory_path, playbook="site", extra=None, tags=None):
     command = [str(PLAYBOOK), "-i", str(inventory_path), "flaskstack.deploy." + playbook, "--check"]
     if extra:
         command += ["-e", json.dumps(extra)]
@@ -247,7 +242,7 @@ def tasks_run(report):
     ]
 
 
-def _run_batch(tmp):
+def _run_batch(env, tmp):
     """The app/lb cases, one host each, plus a good app host and a good load balancer, in one run."""
     app_hosts = {"good-app": dict(GOOD_APP)}
     lb_hosts = {"good-lb": {}}
@@ -256,25 +251,25 @@ def _run_batch(tmp):
             app_hosts[case_id] = dict(GOOD_APP, **values)
         elif where == "lb":
             lb_hosts[case_id] = dict(values)
-    return play(inventory(tmp / "batch.json", app_hosts, lb_hosts))
+    return play(env, inventory(tmp / "batch.json", app_hosts, lb_hosts))
 
 
-def _run_extra(tmp, case_id, playbook, values):
+def _run_extra(env, tmp, case_id, playbook, values):
     path = inventory(tmp / ("%s.json" % case_id), {"app1": dict(GOOD_APP)}, {"lb1": {}})
-    return play(path, playbook=playbook, extra=values)
+    return play(env, path, playbook=playbook, extra=values)
 
 
 @pytest.fixture(scope="module")
-def runs(tmp_path_factory):
+def runs(tmp_path_factory, env):
     """Every run of the table, side by side (two at a time): case id -> (process, report)."""
     tmp = tmp_path_factory.mktemp("bad_inputs")
     results = {}
     with concurrent.futures.ThreadPoolExecutor(max_workers=3) as pool_:
-        futures = {pool_.submit(_run_batch, tmp): "batch"}
+        futures = {pool_.submit(_run_batch, env, tmp): "batch"}
         for case_id, where, values, _var in CASES:
             if where.startswith("extra"):
                 playbook = where.split(":", 1)[1] if ":" in where else "site"
-                futures[pool_.submit(_run_extra, tmp, case_id, playbook, values)] = case_id
+                futures[pool_.submit(_run_extra, env, tmp, case_id, playbook, values)] = case_id
         for future in concurrent.futures.as_completed(futures):
             results[futures[future]] = future.result()
     return results
@@ -309,7 +304,7 @@ def test_bad_input_is_refused_before_any_change(runs, case_id, where, values, va
     assert "protocol=" not in output
 
 
-def test_good_inputs_pass_every_check(tmp_path):
+def test_good_inputs_pass_every_check(tmp_path, env):
     """A good inventory passes the preflight check and the roles' own checks (only checks run: --tags)."""
     app_hosts = {"app1": dict(GOOD_APP), "app2": dict(GOOD_UWSGI_APP, flask_app_port=8001),
                  "app3": dict(GOOD_APP, gunicorn_bind="unix:/srv/flask_app/run/gunicorn.sock",
@@ -324,7 +319,7 @@ def test_good_inputs_pass_every_check(tmp_path):
                                              {"name": "api", "server_name": ["api.example.com"], "upstream": "api",
                                               "listen": 8080}]}}
     proc, report = play(
-        inventory(tmp_path / "good.json", app_hosts, lb_hosts),
+        env, inventory(tmp_path / "good.json", app_hosts, lb_hosts),
         extra={"flaskstack_serial": "50%", "flaskstack_pool_protocol": "http"},
         tags="flaskstack-only-the-checks",  # no task has it: only `always` tasks (the checks) run
     )
