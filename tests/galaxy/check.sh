@@ -23,10 +23,11 @@ for required in MANIFEST.json FILES.json LICENSE meta/runtime.yml playbooks/site
     grep -qx "$required" <<<"$listing" || { echo "ERROR: the tarball lacks $required" >&2; exit 1; }
 done
 
-echo "==> Checking the README a user of the collection reads"
-# The README galaxy.yml names (MANIFEST.json's collection_info.readme), and a top-level README.md if the
-# tarball has one (Galaxy shows that file whatever MANIFEST.json says): they are for someone who installed
-# the collection, who has neither our Makefile nor our test bed.
+echo "==> Checking the READMEs a user of the collection reads"
+# The README galaxy.yml names (MANIFEST.json's collection_info.readme), a top-level README.md if the
+# tarball has one (Galaxy shows that file whatever MANIFEST.json says) and every role's README: they are
+# for someone who installed the collection, who has neither our Makefile nor our test bed (what the
+# scenarios check is in docs/testbed.md).
 readme=$(tar -xzOf "$tarball" MANIFEST.json | python3 -c 'import json, sys; print(json.load(sys.stdin)["collection_info"]["readme"] or "")')
 [ -n "$readme" ] || { echo "ERROR: MANIFEST.json names no readme" >&2; exit 1; }
 grep -qx "$readme" <<<"$listing" || { echo "ERROR: the tarball lacks its readme $readme (MANIFEST.json)" >&2; exit 1; }
@@ -36,6 +37,12 @@ readmes=$readme
 if [ "$readme" != README.md ] && grep -qx README.md <<<"$listing"; then
     readmes="$readmes README.md"
 fi
+role_readmes=$(grep -E '^roles/[^/]+/README\.md$' <<<"$listing" || true)
+[ -n "$role_readmes" ] || { echo "ERROR: the tarball carries no role README (roles/*/README.md)" >&2; exit 1; }
+readmes="$readmes $(paste -sd' ' - <<<"$role_readmes")"
+# The shipped docs/ pages are read the same way (docs/app_tier.md, docs/playbooks.md).
+shipped_docs=$(grep -E '^docs/[^/]+\.md$' <<<"$listing" || true)
+[ -z "$shipped_docs" ] || readmes="$readmes $(paste -sd' ' - <<<"$shipped_docs")"
 # `make <target>` for every target of the Makefile, and `make` in a code span.
 targets=$(sed -n 's/^\([a-z][a-z-]*\):.*/\1/p' "$here/../../Makefile" | sort -u | paste -sd'|' -)
 [ -n "$targets" ] || { echo "ERROR: no target found in the Makefile" >&2; exit 1; }
