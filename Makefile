@@ -67,7 +67,7 @@ sanity: venv ## ansible-test sanity (pinned ansible-core, the venv's Python, --v
 # ansible-core releases meta/runtime.yml claims besides the pinned one, with the collections of the
 # pinned `ansible` package (their own floors are 2.15 / 2.16), installed without its ansible-core pin.
 COMPAT_CORES := 2.17.14 2.18.19
-COMPAT_TESTS := tests/unit/roles/test_bad_inputs.py tests/unit/test_inventories.py
+COMPAT_TESTS := tests/unit/roles/test_bad_inputs.py tests/unit/test_inventories.py tests/unit/plugins/action/test_app_server.py
 
 .PHONY: compat
 compat: venv ## The unit tests that run ansible-playbook, on ansible-core 2.17 and 2.18 (venvs in .cache/compat)
@@ -112,6 +112,7 @@ lab: venv testbed ## Start the lab containers and run site.yml against them
 
 .PHONY: bench
 bench: venv host-deps ## Benchmark the running lab with wrk; writes docs/benchmarks.md (never fails on a number)
+	@python3 -m pip install -q --disable-pip-version-check -r benchmarks/requirements.txt
 	@python3 benchmarks/stack.py
 
 .PHONY: lab-down
