@@ -24,6 +24,7 @@ import re
 from ansible_collections.flaskstack.deploy.plugins.module_utils.addresses import DIGITS as _DIGITS
 from ansible_collections.flaskstack.deploy.plugins.module_utils.addresses import UNSAFE as _UNSAFE
 from ansible_collections.flaskstack.deploy.plugins.module_utils.addresses import address_message
+from ansible_collections.flaskstack.deploy.plugins.module_utils import app_servers
 
 ROLES = ("nginx", "supervisor", "flask_app", "gunicorn", "uwsgi", "stack")
 
@@ -532,6 +533,12 @@ def check_uwsgi(values):
         host_port(e, "uwsgi_stats", v("uwsgi_stats"), unix="path", allow_empty=True)
     if _has(values, "uwsgi_health_socket"):
         host_port(e, "uwsgi_health_socket", v("uwsgi_health_socket"), allow_empty=True)
+        protocol = v("uwsgi_protocol", app_servers.DEFAULT_UWSGI_PROTOCOL)
+        unix = isinstance(v("uwsgi_socket"), str) and v("uwsgi_socket").startswith("/")
+        if v("uwsgi_health_socket") == "" and (protocol == app_servers.UWSGI_PROTOCOL or unix):
+            e.add("uwsgi_health_socket", "is empty, but uWSGI %s, so flask_app's health check has no HTTP to "
+                  "ask; keep a loopback address such as 127.0.0.1:9000 (or set uwsgi_protocol: http on a TCP "
+                  "uwsgi_socket)" % ("listens on a unix socket" if unix else "speaks the uwsgi protocol"))
     if _has(values, "uwsgi_logto"):
         absolute_path(e, "uwsgi_logto", v("uwsgi_logto"), allow_empty=True)
     if _has(values, "uwsgi_extra_options"):
