@@ -111,7 +111,7 @@ lab: venv testbed ## Start the lab containers and run site.yml against them
 	@python3 tests/testbed/lab_requests.py http://127.0.0.1:$${LAB_PORT:-8080}/ 10
 
 .PHONY: bench
-bench: venv host-deps ## Benchmark the running lab with wrk; writes docs/benchmarks.md (never fails on a number)
+bench: venv host-deps ## Benchmark the running lab with wrk; writes docs/benchmarks/stack.md (never fails on a number)
 	@python3 -m pip install -q --disable-pip-version-check -r benchmarks/requirements.txt
 	@python3 benchmarks/stack.py
 

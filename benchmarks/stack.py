@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""Benchmarks the running lab (make lab) side by side, in one run; writes docs/benchmarks.md and a plot.
+"""Benchmarks the running lab (make lab) side by side, in one run; writes docs/benchmarks/stack.md and a plot.
 
 What is measured: wrk (2 threads, --connections, --duration per target, keep-alive, 10 s timeout), one target
 after the other with the same settings, in this order (--targets picks a subset):
@@ -839,7 +839,7 @@ def parse_args(argv):
     parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run (default 10)")
     parser.add_argument("--connections", type=int, default=16, help="wrk connections (default 16)")
     parser.add_argument("--skip-site", action="store_true", help="do not time a no-op site.yml")
-    parser.add_argument("--output", default=str(ROOT / "docs" / "benchmarks.md"), help="the markdown report")
+    parser.add_argument("--output", default=str(ROOT / "docs" / "benchmarks" / "stack.md"), help="the markdown report")
     parser.add_argument(
         "--targets", type=parse_targets, default=list(TARGETS), help="comma-separated subset of: %s (default: all)" % ", ".join(TARGETS)
     )
@@ -849,7 +849,7 @@ def parse_args(argv):
     parser.add_argument(
         "--venv-timeout", type=int, default=600, help="seconds for each step of a scratch virtualenv (venv, pip) (default 600)"
     )
-    parser.add_argument("--plot", default=str(ROOT / "docs" / "benchmarks-stack.png"), help="the PNG plot")
+    parser.add_argument("--plot", default=str(ROOT / "docs" / "benchmarks" / "stack.png"), help="the PNG plot")
     parser.add_argument("--no-plot", action="store_true", help="no plot (matplotlib not needed)")
     return parser.parse_args(argv)
 

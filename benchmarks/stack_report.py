@@ -95,7 +95,7 @@ def details(summary, text, language=""):
 
 
 def render_report(info, rows, ratios, target_sections, site=None, plot_link=None):
-    """docs/benchmarks.md. target_sections: markdown lines saying what each target is; site: (seconds, changed)."""
+    """docs/benchmarks/stack.md. target_sections: markdown lines saying what each target is; site: (seconds, changed)."""
     lines = [
         "# Benchmarks",
         "",

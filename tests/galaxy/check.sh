@@ -11,7 +11,7 @@ echo "==> Checking what the tarball carries"
 listing=$(tar -tzf "$tarball")
 # The development tool chain, the Docker test bed and whatever only runs from this checkout (galaxy.yml's
 # build_ignore says why): none of it may reach a user.
-forbidden=$(grep -E '^(\.venv|\.cache|\.ansible|\.git|\.ci|\.config|\.pytest_cache|molecule|build|tests|benchmarks|inventory/lab)(/|$)|^(Makefile|ansible\.cfg|site\.yml|requirements[^/]*\.txt|docs/testbed\.md|docs/benchmarks\.md)$|(^|/)(__pycache__|\.pytest_cache)(/|$)|\.tar\.gz$' <<<"$listing" || true)
+forbidden=$(grep -E '^(\.venv|\.cache|\.ansible|\.git|\.ci|\.config|\.pytest_cache|molecule|build|tests|benchmarks|docs/benchmarks|inventory/lab)(/|$)|^(Makefile|ansible\.cfg|site\.yml|requirements[^/]*\.txt|docs/testbed\.md|docs/benchmarks\.md)$|(^|/)(__pycache__|\.pytest_cache)(/|$)|\.tar\.gz$' <<<"$listing" || true)
 if [ -n "$forbidden" ]; then
     echo "ERROR: the tarball carries files it must not:" >&2
     echo "$forbidden" | head -n 20 >&2

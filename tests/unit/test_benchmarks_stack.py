@@ -103,7 +103,7 @@ def test_defaults_keep_the_existing_options():
     args = stack.parse_args([])
     assert (args.duration, args.connections, args.skip_site) == (10, 16, False)
     assert args.targets == list(stack.TARGETS)
-    assert args.output.endswith("docs/benchmarks.md") and args.plot.endswith("docs/benchmarks-stack.png")
+    assert args.output.endswith("docs/benchmarks/stack.md") and args.plot.endswith("docs/benchmarks/stack.png")
 
 
 def test_help_runs_without_a_lab():
