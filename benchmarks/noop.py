@@ -56,6 +56,9 @@ def environment(variant):
     if variant.get("mitogen"):
         env["ANSIBLE_STRATEGY_PLUGINS"] = mitogen_strategy_dir()
         env["ANSIBLE_STRATEGY"] = "mitogen_linear"
+        # Mitogen 0.3.54 with interpreter discovery (ansible.cfg: auto_silent) loses the connection ("EOF on
+        # stream"); the lab's Debian hosts have /usr/bin/python3.
+        env["ANSIBLE_PYTHON_INTERPRETER"] = "/usr/bin/python3"
     return env
 
 
