@@ -27,22 +27,13 @@ description:
 author:
   - flaskstack.deploy contributors (@flaskstack)
 attributes:
-  action:
-    support: full
-  async:
-    support: none
-  bypass_host_loop:
-    support: none
   check_mode:
     support: full
     details: Nothing changes on the host; the fact is set in check mode too.
-  diff_mode:
-    support: none
-  platform:
-    platforms: all
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.flow
+  - flaskstack.deploy.controller_action
 options:
   server:
     description: What flask_app needs to know about the app server.

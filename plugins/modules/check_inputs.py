@@ -37,22 +37,13 @@ description:
 author:
   - flaskstack.deploy contributors (@flaskstack)
 attributes:
-  action:
-    support: full
-  async:
-    support: none
-  bypass_host_loop:
-    support: none
   check_mode:
     support: full
     details: It only reads variables; it runs the same in check mode.
-  diff_mode:
-    support: none
-  platform:
-    platforms: all
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.flow
+  - flaskstack.deploy.controller_action
 options:
   roles:
     description:
