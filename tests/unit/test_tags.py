@@ -136,7 +136,7 @@ def test_site_tags_config_pushes_only_configuration(list_tasks):
                  "Write the configuration files", "Test the new configuration with nginx -t",
                  "Set aside configuration files the role no longer declares"):
         assert name in lb_names, name
-    for name in ("Install nginx", "Refresh the package lists when they are older than an hour",
+    for name in ("Install nginx", "Refresh the package lists for check mode when they are older than an hour",
                  "Start nginx and enable it at boot"):
         assert name not in lb_names, name
 
@@ -157,7 +157,7 @@ def test_site_tags_release_stages_a_release_and_switches_nothing(list_tasks):
 def test_site_tags_switch_has_what_the_switch_reads_from_the_release_phase(list_tasks):
     dummy, app, dummy = list_tasks("site.yml", "--tags", "switch")
     app_names = names(app)
-    for name in ("Name the release", "Check whether the release is in place already",
+    for name in ("Name the release", "Check whether the release is in place already, and read its requirements",
                  "Name the virtualenv after its requirements", "Decide whether this run deploys a new release here",
                  "Make the release current", "Configure the app server", "Run the app server under supervisor",
                  "Fail clearly when the release does not answer"):
@@ -170,7 +170,7 @@ def test_site_tags_switch_has_what_the_switch_reads_from_the_release_phase(list_
 @pytest.mark.parametrize("tag, app_tasks, lb_tasks", [
     ("install", ["Create the app's user (no login shell)", "Install the WSGI entry point", "Configure the app server",
                  "Run the app server under supervisor"],
-     ["Install nginx", "Refresh the package lists when they are older than an hour"]),
+     ["Install nginx", "Refresh the package lists for check mode when they are older than an hour"]),
     ("service", ["Run the app server under supervisor"], ["Start nginx and enable it at boot"]),
 ])
 def test_site_install_and_service(list_tasks, tag, app_tasks, lb_tasks):

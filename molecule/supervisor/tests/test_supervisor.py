@@ -115,3 +115,10 @@ def test_environment_values_arrive_verbatim(host):
     pid = host.run("supervisorctl pid web-a").stdout.strip()
     environ = host.file("/proc/%s/environ" % pid).content_string.split("\x00")
     assert 'GREETING=hello "world" 100%' in environ
+
+
+def test_programs_stopped_by_hand_are_started_by_the_next_run(host):
+    for name in ("web-b", "workers:worker-1"):
+        assert status(host, name) == "RUNNING", name
+    # The others were left alone: job-1 still runs the process recorded after the change.
+    assert host.run("supervisorctl pid jobs:job-1").stdout.strip() == read(host, "/root/8106.after")
