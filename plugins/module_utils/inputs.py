@@ -468,6 +468,8 @@ def check_flask_app(values, on_controller=False):
         path = v("flask_app_health_path")
         if not isinstance(path, str) or not path.startswith("/") or _BLANK.search(path):
             e.add("flask_app_health_path", "%s must be a URL path starting with /, such as /healthz" % show(path))
+    if _has(values, "flask_app_pip_timeout"):
+        at_least(e, "flask_app_pip_timeout", v("flask_app_pip_timeout"), 1)
     if _has(values, "flask_app_health_retries"):
         at_least(e, "flask_app_health_retries", v("flask_app_health_retries"), 1)
     if _has(values, "flask_app_health_delay"):
@@ -828,7 +830,7 @@ def check_nginx(values, known_checksums=None):
     for name, minimum in (("nginx_worker_rlimit_nofile", 1), ("nginx_worker_connections", 1),
                           ("nginx_keepalive_timeout", 0), ("nginx_keepalive_requests", 0),
                           ("nginx_open_file_cache_min_uses", 1), ("nginx_next_upstream_tries", 0),
-                          ("nginx_drain_timeout", 0)):
+                          ("nginx_drain_timeout", 0), ("nginx_source_build_timeout", 1)):
         if _has(values, name):
             at_least(e, name, v(name), minimum)
     if _has(values, "nginx_error_log"):

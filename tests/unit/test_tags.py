@@ -144,7 +144,7 @@ def test_site_tags_config_pushes_only_configuration(list_tasks):
 def test_site_tags_release_stages_a_release_and_switches_nothing(list_tasks):
     dummy, app, lb = list_tasks("site.yml", "--tags", "release")
     app_names = names(app)
-    for name in ("Name the release", "Copy the code", "Install the requirements into a new virtualenv",
+    for name in ("Name the release", "Copy the code", "Install the requirements, then the app server, into a new virtualenv",
                  "Write the environment file (secret key and flask_app_env)", "List the releases"):
         assert name in app_names, name
     for name in ("Create the app's user (no login shell)", "Make the release current", "Configure the app server",
@@ -162,7 +162,7 @@ def test_site_tags_switch_has_what_the_switch_reads_from_the_release_phase(list_
                  "Make the release current", "Configure the app server", "Run the app server under supervisor",
                  "Fail clearly when the release does not answer"):
         assert name in app_names, name
-    for name in ("Copy the code", "Install the requirements into a new virtualenv", "Create the app's directories",
+    for name in ("Copy the code", "Install the requirements, then the app server, into a new virtualenv", "Create the app's directories",
                  "Remove all but the newest releases (never the current or previous one)"):
         assert name not in app_names, name
 

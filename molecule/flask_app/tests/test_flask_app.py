@@ -101,8 +101,11 @@ def test_releases_share_one_virtualenv(host):
     venvs = host.run("ls %s/venvs" % BASE).stdout.split()
     assert len(venvs) == 1  # same requirements, one virtualenv
     releases = host.run("ls %s/releases" % BASE).stdout.split()
-    assert len(releases) == 2
-    for release in releases:
+    # v1 and v2; on the gunicorn host also the release without requirements.txt, refused before its venv.
+    with_venv = [r for r in releases if host.file("%s/releases/%s/venv" % (BASE, r)).is_symlink]
+    assert len(with_venv) == 2
+    assert len(releases) == (3 if host.backend.get_hostname() == "flask-app-gunicorn" else 2)
+    for release in with_venv:
         assert host.file("%s/releases/%s/venv" % (BASE, release)).linked_to == "%s/venvs/%s" % (BASE, venvs[0])
 
 
@@ -130,3 +133,17 @@ def test_apt_host_runs_debians_uwsgi(host):
     ini = host.file("/etc/flaskstack/flask_app/uwsgi.ini").content_string
     assert "plugins = python3" in ini
     assert "command=/usr/bin/uwsgi --ini" in host.file("/etc/supervisor/conf.d/flask_app.conf").content_string
+
+
+def test_a_release_without_its_requirements_file_fails_before_the_switch(host):
+    if host.backend.get_hostname() != "flask-app-gunicorn":
+        pytest.skip("deployed on one host")
+    error = host.file("/root/no-requirements-error")
+    assert error.exists, "the release without requirements.txt was deployed"
+    task, message = error.content_string.split("\n", 1)
+    assert task == "Refuse a release without its requirements file"
+    assert "flask_app_requirements_file" in message and "requirements.txt" in message
+    # Still serving the release it rolled back to, untouched.
+    v1 = host.file("/root/release-before").content_string.strip().rsplit("/", 1)[1]
+    assert current_release(host) == v1
+    assert get(host, "/healthz")["release"] == v1
