@@ -28,8 +28,7 @@ def run_role_tasks(tmp_path, ansible_env):
         playbook.write_text(json.dumps([{
             "hosts": "localhost", "gather_facts": False,
             "vars": {"ansible_async_dir": str(async_dir), **variables},
-            "tasks": [{"ansible.builtin.include_role": {"name": "flaskstack.deploy." + role,
-                                                         "tasks_from": tasks_from}}],
+            "tasks": [{"ansible.builtin.include_role": {"name": "flaskstack.deploy." + role, "tasks_from": tasks_from}}],
         }]))
         env = ansible_env(ANSIBLE_PYTHON_INTERPRETER=sys.executable)
         proc = subprocess.run([str(PLAYBOOK), "-i", "localhost,", "-c", "local", str(playbook)],
@@ -83,10 +82,8 @@ def test_pip_finishes_in_the_background_and_leaves_no_job_record(tmp_path, run_r
     assert records == []
 
 
-def test_pip_past_its_timeout_is_stopped_and_the_failure_names_the_variable(tmp_path, run_role_tasks,
-                                                                           silent_index):
-    variables = pip_vars(tmp_path, "--index-url %s\nflask\n" % silent_index, flask_app_pip_timeout=3,
-                         flask_app_pip_poll=1)
+def test_pip_past_its_timeout_is_stopped_and_the_failure_names_the_variable(tmp_path, run_role_tasks, silent_index):
+    variables = pip_vars(tmp_path, "--index-url %s\nflask\n" % silent_index, flask_app_pip_timeout=3)
     rc, out, records = run_role_tasks("flask_app", "pip", variables)
     assert rc != 0
     assert "FAILED - RETRYING: [localhost]: Wait at most flask_app_pip_timeout seconds for pip" in out  # the visible progress
@@ -119,8 +116,7 @@ def test_the_compile_finishes_in_the_background_and_leaves_no_job_record(tmp_pat
 
 
 def test_a_compile_past_its_timeout_is_stopped_and_the_failure_names_the_variable(tmp_path, run_role_tasks):
-    variables = make_vars(tmp_path, "sleep 60 && touch built", nginx_source_build_timeout=3,
-                          nginx_source_build_poll=1)
+    variables = make_vars(tmp_path, "sleep 60 && touch built", nginx_source_build_timeout=3)
     rc, out, records = run_role_tasks("nginx", "compile", variables)
     assert rc != 0
     assert "FAILED - RETRYING: [localhost]: Wait for the compile" in out
