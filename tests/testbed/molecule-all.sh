@@ -11,7 +11,7 @@ logs=build/molecule
 mkdir -p "$logs"
 # Longest first (measured), so the two lanes finish close together; others follow in name order. Three
 # lanes were slower: the emulated arm64 host (stack) is CPU-bound, and its converge took over 40 minutes.
-order=(consumer stack flask_app rolling nginx_apt protocols nginx_source colocated default nginx_broken supervisor)
+order=(consumer stack rolling flask_app nginx_apt nginx_source colocated default supervisor)
 scenarios=()
 for s in "${order[@]}"; do
     for want in "$@"; do [ "$want" = "$s" ] && scenarios+=("$s"); done

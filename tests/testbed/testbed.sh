@@ -4,21 +4,23 @@
 #
 #   testbed.sh host-deps   Debian packages the controller needs (python venv, debootstrap, qemu, ...)
 #   testbed.sh docker      a Docker engine that answers, and binfmt for arm64/amd64 emulation
-#   testbed.sh images      base images for amd64 and arm64 (reused while their recipe is unchanged)
+#   testbed.sh images      the base images (BASE_IMAGES in base-image.env; reused while their recipe is unchanged)
 #   testbed.sh all         the three above, in that order
-#   testbed.sh apt-sources the apt sources the images get (from this machine's)
-#   testbed.sh recipe-hash ARCH   the recipe fingerprint an up-to-date image carries
+#   testbed.sh apt-sources [RELEASE]   the apt sources an image of RELEASE (debian13) gets (from this machine's)
+#   testbed.sh recipe-hash RELEASE:ARCH   the recipe fingerprint an up-to-date image carries
 #   testbed.sh nginx-tarball VERSION DIR   nginx's upstream tarball from Debian's source archive (offline builds)
 #
-# Environment: TESTBED_ARCHES (default "amd64 arm64"), TESTBED_MIRROR (Debian mirror for debootstrap;
-# default: the one this machine's apt sources use), TESTBED_WORKDIR (default /var/tmp/flaskstack-testbed).
+# Environment: TESTBED_IMAGES (default: BASE_IMAGES, e.g. "debian13:amd64 debian13:armhf"), TESTBED_MIRROR
+# (Debian mirror for debootstrap; default: the one this machine's apt sources use), TESTBED_WORKDIR
+# (default /var/tmp/flaskstack-testbed).
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=tests/testbed/base-image.env
 . "$here/base-image.env"
 
-ARCHES=${TESTBED_ARCHES:-amd64 arm64}
+IMAGES=${TESTBED_IMAGES:-$BASE_IMAGES}
+ARCHES=$(for image in $IMAGES; do echo "${image#*:}"; done | sort -u)
 WORKDIR=${TESTBED_WORKDIR:-/var/tmp/flaskstack-testbed}
 RECIPE_LABEL=org.flaskstack.testbed.recipe
 
@@ -28,7 +30,13 @@ die() { printf 'ERROR: %s\n' "$*" >&2; exit 1; }
 is_root() { [ "$(id -u)" = 0 ]; }
 have_apt() { command -v apt-get >/dev/null 2>&1 && command -v dpkg-query >/dev/null 2>&1; }
 native_arch() { dpkg --print-architecture 2>/dev/null || uname -m | sed 's/x86_64/amd64/; s/aarch64/arm64/'; }
-qemu_name() { case "$1" in amd64) echo x86_64 ;; arm64) echo aarch64 ;; *) die "unsupported architecture '$1' (amd64 or arm64)" ;; esac; }
+qemu_name() { case "$1" in amd64) echo x86_64 ;; arm64) echo aarch64 ;; armhf) echo arm ;; *) die "unsupported architecture '$1' (amd64, arm64 or armhf)" ;; esac; }
+# The Debian suite of an image release (debian13 -> trixie), from BASE_RELEASES.
+suite_of() {
+    local pair
+    for pair in $BASE_RELEASES; do [ "${pair%%=*}" = "$1" ] && { echo "${pair#*=}"; return 0; }; done
+    die "unknown test-bed release '$1' (known: $BASE_RELEASES)"
+}
 
 apt_updated=false
 apt_install() {
@@ -59,7 +67,7 @@ cmd_host_deps() {
     python3 -c 'import ensurepip, venv' 2>/dev/null || pkgs+=(python3-venv)
     if have_apt; then
         apt_install "${pkgs[@]}" debootstrap
-        needs_foreign_arch && apt_install qemu-user-static binfmt-support
+        needs_foreign_arch && ensure_qemu
     fi
     # nginx on the controller: the nginx_validate unit tests run the real binary.
     # (Only the binary is used; the controller's nginx service is not started or configured.)
@@ -100,33 +108,93 @@ cmd_docker() {
     return 0
 }
 
-ensure_binfmt() {
-    local arch q native
-    native=$(native_arch)
-    for arch in $ARCHES; do
-        [ "$arch" = "$native" ] && continue
-        q=$(qemu_name "$arch")
-        if grep -qs '^enabled' "/proc/sys/fs/binfmt_misc/qemu-$q"; then
-            grep -qs '^flags:.*F' "/proc/sys/fs/binfmt_misc/qemu-$q" \
-                || die "qemu-$q is registered without the F (fix-binary) flag; containers cannot use it. Install Debian's qemu-user-static."
-            continue
-        fi
+# qemu-user 8 or later: systemd 257 (Debian 13) starts every unit through clone(CLONE_PIDFD), which
+# qemu-user 7.2 (Debian 12's) refuses with EINVAL, so no unit of an emulated Debian 13 container starts.
+# Debian 12 gets qemu 10 from bookworm-backports (apt never prefers backports for anything else).
+QEMU_MIN_VERSION=1:8
+BACKPORTS_LIST=/etc/apt/sources.list.d/flaskstack-testbed-backports.list
+
+machine_codename() { . /etc/os-release && echo "${VERSION_CODENAME:-}"; }
+
+ensure_qemu() {
+    local version
+    version=$(dpkg-query -W -f='${Version}' qemu-user-static 2>/dev/null || true)
+    if [ -n "$version" ] && dpkg --compare-versions "$version" ge "$QEMU_MIN_VERSION" \
+        && dpkg-query -W -f='${Status}' binfmt-support 2>/dev/null | grep -q "install ok installed"; then
+        return 0
+    fi
+    is_root && have_apt || die "qemu-user-static ${version:-(none)} is older than $QEMU_MIN_VERSION; install a newer one (Debian 12: from bookworm-backports)."
+    if [ "$(machine_codename)" = bookworm ]; then
+        say "Adding bookworm-backports (for qemu-user-static 10) from this machine's mirror: $BACKPORTS_LIST"
+        echo "deb $(debian_mirror) bookworm-backports main" > "$BACKPORTS_LIST"
+        apt-get update -q >/dev/null
+        apt_updated=true
+        say "Installing qemu-user-static from bookworm-backports"
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends -t bookworm-backports \
+            qemu-user-static binfmt-support >/dev/null
+    else
         apt_install qemu-user-static binfmt-support
-        is_root || die "binfmt for $arch is not enabled; as root run: update-binfmts --enable qemu-$q"
-        say "Enabling $arch emulation (binfmt qemu-$q)"
-        [ -e /proc/sys/fs/binfmt_misc/register ] || mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc
-        update-binfmts --enable "qemu-$q" >/dev/null
-        grep -qs '^enabled' "/proc/sys/fs/binfmt_misc/qemu-$q" || die "could not enable binfmt qemu-$q"
+        version=$(dpkg-query -W -f='${Version}' qemu-user-static)
+        dpkg --compare-versions "$version" ge "$QEMU_MIN_VERSION" || {
+            say "Upgrading qemu-user-static $version"
+            DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends --only-upgrade qemu-user-static >/dev/null
+        }
+    fi
+    version=$(dpkg-query -W -f='${Version}' qemu-user-static)
+    dpkg --compare-versions "$version" ge "$QEMU_MIN_VERSION" \
+        || die "qemu-user-static $version is older than $QEMU_MIN_VERSION, which emulated Debian 13 containers need."
+}
+
+binfmt_register() {
+    # Registers qemu-$1 again with the flags containers need, keeping its magic, mask and interpreter:
+    # F (the interpreter is opened now, so it works inside a container's root), P (argv[0] kept), and
+    # O and C (the kernel hands qemu the opened binary: systemd 257 starts every unit's executor with
+    # fexecve() from a close-on-exec descriptor, which qemu could not open again by its /proc path;
+    # C also keeps setuid binaries such as sudo working). These are the flags Docker's own binfmt
+    # installer uses. The registration lasts until the next boot, when this runs again.
+    local entry=/proc/sys/fs/binfmt_misc/qemu-$1 interpreter offset magic mask
+    interpreter=$(sed -n 's/^interpreter //p' "$entry")
+    offset=$(sed -n 's/^offset //p' "$entry")
+    magic=$(sed -n 's/^magic //p' "$entry" | sed 's/\(..\)/\\x\1/g')
+    mask=$(sed -n 's/^mask //p' "$entry" | sed 's/\(..\)/\\x\1/g')
+    [ -n "$interpreter" ] && [ -n "$magic" ] || die "cannot read the binfmt entry $entry"
+    echo -1 > "$entry"
+    printf ':qemu-%s:M:%s:%s:%s:%s:POCF' "$1" "${offset:-0}" "$magic" "$mask" "$interpreter" \
+        > /proc/sys/fs/binfmt_misc/register
+}
+
+ensure_binfmt() {
+    local arch q
+    ensure_qemu
+    [ -e /proc/sys/fs/binfmt_misc/register ] || mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc
+    for arch in $ARCHES; do
+        [ "$arch" = "$(native_arch)" ] && continue
+        q=$(qemu_name "$arch")
+        if ! grep -qs '^enabled' "/proc/sys/fs/binfmt_misc/qemu-$q"; then
+            is_root || die "binfmt for $arch is not enabled; as root run: update-binfmts --enable qemu-$q"
+            say "Enabling $arch emulation (binfmt qemu-$q)"
+            update-binfmts --enable "qemu-$q" >/dev/null
+            grep -qs '^enabled' "/proc/sys/fs/binfmt_misc/qemu-$q" || die "could not enable binfmt qemu-$q"
+        fi
+        if ! grep -qs '^flags: *POCF$' "/proc/sys/fs/binfmt_misc/qemu-$q"; then
+            is_root || die "binfmt qemu-$q lacks the flags POCF that emulated Debian 13 containers need; run this as root."
+            say "Registering $arch emulation with the flags POCF (binfmt qemu-$q)"
+            binfmt_register "$q"
+            grep -qs '^flags: *POCF$' "/proc/sys/fs/binfmt_misc/qemu-$q" || die "could not register binfmt qemu-$q with POCF"
+        fi
     done
 }
 
 LOCAL_CAS=/usr/local/share/ca-certificates
 
 recipe_hash() {
-    # The image is rebuilt when (and only when) this changes: the recipe files, the architecture and
-    # the certificate authorities this machine trusts locally (the images trust them too).
-    { cat "$here/base-image.env" "$here/base-image-setup.sh"; echo "arch=$1"; cat "$LOCAL_CAS"/*.crt 2>/dev/null || true; } \
-        | sha256sum | cut -c1-16
+    # The image ($1: release:arch) is rebuilt when (and only when) this changes: the recipe files (the
+    # list of images aside), the release and architecture, whether it is emulated here (this machine's
+    # architecture), and the certificate authorities this machine trusts locally (the images trust them too).
+    case "$1" in *:*) ;; *) die "recipe-hash takes RELEASE:ARCH (e.g. debian13:amd64), not '$1'" ;; esac
+    suite_of "${1%%:*}" >/dev/null
+    { grep -v '^BASE_IMAGES=' "$here/base-image.env"; cat "$here/base-image-setup.sh"; echo "image=$1 native=$(native_arch)"
+      cat "$LOCAL_CAS"/*.crt 2>/dev/null || true; } | sha256sum | cut -c1-16
 }
 
 image_recipe() { docker image inspect -f "{{ index .Config.Labels \"$RECIPE_LABEL\" }}" "$1" 2>/dev/null || true; }
@@ -145,43 +213,49 @@ debian_mirror() {
 }
 
 apt_source_lines() {
-    # Sources for the image: the release, its updates and security, from the mirrors this machine uses.
-    local mirror security
+    # Sources for an image of release $1: its suite, updates and security, from the mirrors this machine uses.
+    local suite mirror security
+    suite=$(suite_of "$1")
     mirror=$(debian_mirror)
     security=$(apt_repos | awk -F'|' '$2 == "Debian-Security" && !n++ { print $1 }')
-    echo "deb $mirror $BASE_SUITE main"
-    echo "deb $mirror $BASE_SUITE-updates main"
-    [ -n "$security" ] && echo "deb $security $BASE_SUITE-security main"
+    echo "deb $mirror $suite main"
+    echo "deb $mirror $suite-updates main"
+    [ -n "$security" ] && echo "deb $security $suite-security main"
     return 0
 }
 
+# Docker's name of a Debian architecture (linux/<this>).
+docker_arch() { case "$1" in armhf) echo arm ;; *) echo "$1" ;; esac; }
+
 upstream_available() {
-    # True when the upstream image for $1 is present or can be pulled; tagged $BASE_IMAGE:upstream-$1.
-    local arch=$1 ref="$BASE_UPSTREAM_IMAGE"
+    # True when Debian's own image for $1 (release:arch) is present or can be pulled; tagged
+    # $BASE_IMAGE_REPO/<release>:upstream-<arch>.
+    local release=${1%%:*} arch=${1#*:} ref
+    ref="debian:$(suite_of "$release")"
     if ! docker image inspect "$ref" >/dev/null 2>&1 \
-        || [ "$(docker image inspect -f '{{.Architecture}}' "$ref")" != "$arch" ]; then
-        timeout 120 docker pull -q --platform "linux/$arch" "$ref" >/dev/null 2>&1 || return 1
+        || [ "$(docker image inspect -f '{{.Architecture}}' "$ref")" != "$(docker_arch "$arch")" ]; then
+        timeout 120 docker pull -q --platform "linux/$(docker_arch "$arch")" "$ref" >/dev/null 2>&1 || return 1
     fi
-    [ "$(docker image inspect -f '{{.Architecture}}' "$ref")" = "$arch" ] || return 1
-    docker tag "$ref" "$BASE_IMAGE:upstream-$arch"
+    [ "$(docker image inspect -f '{{.Architecture}}' "$ref")" = "$(docker_arch "$arch")" ] || return 1
+    docker tag "$ref" "$BASE_IMAGE_REPO/$release:upstream-$arch"
 }
 
 upstream_rootfs() {
-    # Unpacks the upstream image for $1 (see upstream_available) into $2.
-    local arch=$1 dir=$2 cid
-    cid=$(docker create "$BASE_IMAGE:upstream-$arch" /bin/true)
-    docker export "$cid" | tar -x -C "$dir"
+    # Unpacks the upstream image for $1 (release:arch, see upstream_available) into $2.
+    local cid
+    cid=$(docker create "$BASE_IMAGE_REPO/${1%%:*}:upstream-${1#*:}" /bin/true)
+    docker export "$cid" | tar -x -C "$2"
     docker rm -f "$cid" >/dev/null
 }
 
 build_rootfs() {
-    local arch=$1 dir=$2 how=$3
+    local image=$1 dir=$2 how=$3 release=${1%%:*} arch=${1#*:}
     if [ "$how" = upstream ]; then
-        upstream_rootfs "$arch" "$dir"
+        upstream_rootfs "$image" "$dir"
         cp /etc/resolv.conf "$dir/etc/resolv.conf"
     else
         debootstrap --variant=minbase --arch="$arch" --include="$BASE_PACKAGES" \
-            "$BASE_SUITE" "$dir" "$(debian_mirror)"
+            "$(suite_of "$release")" "$dir" "$(debian_mirror)"
     fi
     cp "$here/base-image-setup.sh" "$dir/base-image-setup.sh"
     # A machine behind a TLS-inspecting proxy trusts its CA locally; containers need the same trust
@@ -190,7 +264,9 @@ build_rootfs() {
     cp "$LOCAL_CAS"/*.crt "$dir$LOCAL_CAS"/ 2>/dev/null || true
     mount -t proc proc "$dir/proc"
     local rc=0
-    APT_SOURCES="$(apt_source_lines)" PACKAGES="$BASE_PACKAGES" chroot "$dir" /bin/sh /base-image-setup.sh || rc=$?
+    local emulated=no
+    [ "$arch" = "$(native_arch)" ] || emulated=yes
+    APT_SOURCES="$(apt_source_lines "$release")" PACKAGES="$BASE_PACKAGES" EMULATED=$emulated chroot "$dir" /bin/sh /base-image-setup.sh || rc=$?
     umount "$dir/proc"
     rm -f "$dir/base-image-setup.sh"
     : > "$dir/etc/resolv.conf"
@@ -205,17 +281,18 @@ clean_rootfs() {
 }
 
 build_image() {
-    # Builds $BASE_IMAGE:$arch from scratch; output goes to $WORKDIR/$arch.log.
-    local arch=$1 how=$2 hash=$3 dir="$WORKDIR/rootfs-$arch"
+    # Builds $BASE_IMAGE_REPO/<release>:<arch> ($1: release:arch) from scratch; output goes to
+    # $WORKDIR/<release>-<arch>.log.
+    local image=$1 how=$2 hash=$3 dir="$WORKDIR/rootfs-${1/:/-}"
     clean_rootfs "$dir"
     trap 'clean_rootfs "$dir"' EXIT
     mkdir -p "$dir"
-    build_rootfs "$arch" "$dir" "$how"
+    build_rootfs "$image" "$dir" "$how"
     tar -C "$dir" --numeric-owner -c . | docker import \
         -c 'ENV container=docker' \
         -c 'CMD ["/sbin/init"]' \
         -c "LABEL $RECIPE_LABEL=$hash" \
-        - "$BASE_IMAGE:$arch" >/dev/null
+        - "$BASE_IMAGE_REPO/$image" >/dev/null
 }
 
 cmd_images() {
@@ -224,36 +301,38 @@ cmd_images() {
     # One image build at a time on this machine (two checkouts, or a developer and CI).
     exec 9>"$WORKDIR/.lock"
     flock 9
-    local arch hash how pids=() names=() native start=$SECONDS
+    local image arch hash how log pids=() names=() native start=$SECONDS
     native=$(native_arch)
-    for arch in $ARCHES; do
-        hash=$(recipe_hash "$arch")
-        if [ "$(image_recipe "$BASE_IMAGE:$arch")" = "$hash" ]; then
-            say "Base image $BASE_IMAGE:$arch is up to date (recipe $hash), reusing it"
+    for image in $IMAGES; do
+        arch=${image#*:}
+        hash=$(recipe_hash "$image")
+        if [ "$(image_recipe "$BASE_IMAGE_REPO/$image")" = "$hash" ]; then
+            say "Base image $BASE_IMAGE_REPO/$image is up to date (recipe $hash), reusing it"
             continue
         fi
         is_root || die "building base images needs root (debootstrap, chroot)."
         # Pulls are tried one at a time (they share a tag); builds then run side by side.
-        if upstream_available "$arch"; then how=upstream; else how=debootstrap; fi
+        if upstream_available "$image"; then how=upstream; else how=debootstrap; fi
         [ "$how" = debootstrap ] && apt_install debootstrap
+        log="$WORKDIR/${image/:/-}.log"
         if [ "$arch" != "$native" ]; then
             ensure_binfmt
-            say "Building $BASE_IMAGE:$arch from $how under emulation (about 4-6 minutes; log: $WORKDIR/$arch.log)"
+            say "Building $BASE_IMAGE_REPO/$image from $how under emulation (about 2-6 minutes; log: $log)"
         else
-            say "Building $BASE_IMAGE:$arch from $how (about 1-2 minutes; log: $WORKDIR/$arch.log)"
+            say "Building $BASE_IMAGE_REPO/$image from $how (about 1-2 minutes; log: $log)"
         fi
-        build_image "$arch" "$how" "$hash" >"$WORKDIR/$arch.log" 2>&1 &
+        build_image "$image" "$how" "$hash" >"$log" 2>&1 &
         pids+=($!)
-        names+=("$arch")
+        names+=("$image")
     done
     local i failed=0
     for i in "${!pids[@]}"; do
         if wait "${pids[$i]}"; then
-            say "Built $BASE_IMAGE:${names[$i]}"
+            say "Built $BASE_IMAGE_REPO/${names[$i]}"
         else
             failed=1
-            printf 'ERROR: building %s:%s failed; last lines of %s:\n' "$BASE_IMAGE" "${names[$i]}" "$WORKDIR/${names[$i]}.log" >&2
-            tail -n 25 "$WORKDIR/${names[$i]}.log" >&2
+            printf 'ERROR: building %s/%s failed; last lines of %s:\n' "$BASE_IMAGE_REPO" "${names[$i]}" "$WORKDIR/${names[$i]/:/-}.log" >&2
+            tail -n 25 "$WORKDIR/${names[$i]/:/-}.log" >&2
         fi
     done
     [ $failed = 0 ] || exit 1
@@ -290,8 +369,8 @@ case "${1:-}" in
     docker) cmd_docker ;;
     images) cmd_images ;;
     all) cmd_host_deps; cmd_docker; cmd_images ;;
-    apt-sources) apt_source_lines ;;
-    recipe-hash) recipe_hash "${2:?usage: $0 recipe-hash ARCH}" ;;
+    apt-sources) apt_source_lines "${2:-debian13}" ;;
+    recipe-hash) recipe_hash "${2:?usage: $0 recipe-hash RELEASE:ARCH}" ;;
     nginx-tarball) nginx_tarball "${2:?usage: $0 nginx-tarball VERSION DIR}" "${3:?usage: $0 nginx-tarball VERSION DIR}" ;;
-    *) echo "usage: $0 host-deps|docker|images|all|apt-sources|recipe-hash ARCH|nginx-tarball VERSION DIR" >&2; exit 2 ;;
+    *) echo "usage: $0 host-deps|docker|images|all|apt-sources [RELEASE]|recipe-hash RELEASE:ARCH|nginx-tarball VERSION DIR" >&2; exit 2 ;;
 esac

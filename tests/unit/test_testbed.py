@@ -49,7 +49,7 @@ def test_apt_sources_follow_the_machines_mirrors(fake_apt):
             "https://other.example/apt|Other|nodistro",
         ]
     )
-    result = run(["apt-sources"], env=env)
+    result = run(["apt-sources", "debian12"], env=env)
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines() == [
         "deb http://mirror.example/debian/ bookworm main",
@@ -59,21 +59,28 @@ def test_apt_sources_follow_the_machines_mirrors(fake_apt):
 
 
 def test_apt_sources_without_security_repository(fake_apt):
-    env = fake_apt(["http://m.example/debian/|Debian|trixie"])
+    env = fake_apt(["http://m.example/debian/|Debian|bookworm"])
     result = run(["apt-sources"], env=env)
     assert result.returncode == 0, result.stderr
-    # The image's release comes from the recipe, not from the machine's release.
+    # The image's release comes from the recipe (debian13 by default), not from the machine's release.
     assert result.stdout.splitlines() == [
-        "deb http://m.example/debian/ bookworm main",
-        "deb http://m.example/debian/ bookworm-updates main",
+        "deb http://m.example/debian/ trixie main",
+        "deb http://m.example/debian/ trixie-updates main",
     ]
+
+
+def test_unknown_release_is_a_clear_error(fake_apt):
+    env = fake_apt(["http://m.example/debian/|Debian|bookworm"])
+    result = run(["apt-sources", "debian99"], env=env)
+    assert result.returncode != 0
+    assert "unknown test-bed release 'debian99'" in result.stderr
 
 
 def test_mirror_override(fake_apt):
     env = fake_apt([])
     env["TESTBED_MIRROR"] = "http://override.example/debian"
     result = run(["apt-sources"], env=env)
-    assert result.stdout.splitlines()[0] == "deb http://override.example/debian bookworm main"
+    assert result.stdout.splitlines()[0] == "deb http://override.example/debian trixie main"
 
 
 def test_no_debian_mirror_is_a_clear_error(fake_apt):
@@ -83,20 +90,34 @@ def test_no_debian_mirror_is_a_clear_error(fake_apt):
     assert "TESTBED_MIRROR" in result.stderr
 
 
-def test_recipe_hash_depends_on_arch_and_recipe_only(tmp_path):
+def test_recipe_hash_depends_on_image_and_recipe_only(tmp_path):
     copy = tmp_path / "testbed"
     shutil.copytree(TESTBED, copy)
-    amd64 = run(["recipe-hash", "amd64"], cwd=copy).stdout.strip()
-    arm64 = run(["recipe-hash", "arm64"], cwd=copy).stdout.strip()
-    assert len(amd64) == 16 and amd64 != arm64
-    assert run(["recipe-hash", "amd64"]).stdout.strip() == amd64  # the same recipe anywhere
+
+    def recipe(image):
+        return run(["recipe-hash", image], cwd=copy).stdout.strip()
+
+    amd64 = recipe("debian13:amd64")
+    hashes = {amd64, recipe("debian13:arm64"), recipe("debian13:armhf"), recipe("debian12:amd64")}
+    assert len(amd64) == 16 and len(hashes) == 4
+    assert run(["recipe-hash", "debian13:amd64"]).stdout.strip() == amd64  # the same recipe anywhere
 
     (copy / "lab.yml").write_text("# not part of the recipe\n")
-    assert run(["recipe-hash", "amd64"], cwd=copy).stdout.strip() == amd64
+    assert recipe("debian13:amd64") == amd64
+
+    # Adding an image to the list rebuilds none of the others.
+    env_file = copy / "base-image.env"
+    env_file.write_text(env_file.read_text().replace('BASE_IMAGES="', 'BASE_IMAGES="debian12:arm64 '))
+    assert recipe("debian13:amd64") == amd64
 
     setup = copy / "base-image-setup.sh"
     setup.write_text(setup.read_text() + "\n# changed\n")
-    assert run(["recipe-hash", "amd64"], cwd=copy).stdout.strip() != amd64
+    assert recipe("debian13:amd64") != amd64
+
+
+def test_recipe_hash_needs_a_known_release_and_an_arch():
+    assert "RELEASE:ARCH" in run(["recipe-hash", "amd64"]).stderr
+    assert "unknown test-bed release" in run(["recipe-hash", "debian7:amd64"]).stderr
 
 
 def test_unknown_command_shows_usage():
