@@ -10,9 +10,10 @@ over one HTTP/1.1 connection that it reuses, as browsers and API clients do. A c
 a request the server drops (it closed the kept-alive connection as the request arrived) counts as
 failed, and the client opens a new connection for its next request. A server that announces the end of
 a connection (`Connection: close` on an answer) is followed, which is not a failure. --interval makes
-each kept-alive client wait that long between its requests (default 0): its connection then sits idle
+each client wait that long between its requests (default 0). A kept-alive connection then sits idle
 most of the time, as a browser's does, which is when a server that closes idle connections (an nginx
-reload) loses the client's next request; it also leaves the CPU to the deploy under test.
+reload) loses the client's next request. Either way it leaves the CPU to the deploy under test: an
+unpaced client takes most of a core on a small machine, and the deploy is what is being tested.
 
 Writes one line per request to LOG: the HTTP status (000 for a connection error or timeout), then the
 answering hostname and release (or "error" and the exception), then the seconds since the start, and,
@@ -139,7 +140,7 @@ def main(argv):
     print("loadgen start %.3f" % time.time(), file=sys.stderr, flush=True)
     with open(log, "w", encoding="utf-8") as out:
         if not clients:
-            run_client(Client(url, keepalive=False), out, lock, state, 0)
+            run_client(Client(url, False, interval), out, lock, state, 0)
             return 0
         threads = [
             threading.Thread(target=run_client, args=(Client(url, True, interval), out, lock, state, number))

@@ -6,7 +6,7 @@
 #   knows (tracked and new, not ignored) are copied to $SANITY_ROOT, which is its own (empty) git
 #   repository so that ansible-test lists exactly those files (and not the checkout's, which ignores .cache).
 # - --venv --python <the venv's version>: one Python; ansible-test makes its venvs from PyPI. Its
-#   delegation venv lives in $SANITY_ROOT/tests/output (kept between runs of one checkout); the
+#   delegation venv lives in $SANITY_ROOT/tests/output (kept between runs, whichever checkout ran them); the
 #   venv of each sanity test is cached by ansible-test itself in ~/.ansible/test/venv.
 # - Every such venv is bootstrapped with a get-pip script from ci-files.testing.ansible.com, which
 #   cannot be reached: tests/sanity/get_pip.py stands in for it, in ansible-test's own cache.
@@ -17,7 +17,13 @@ checkout=$PWD
 venv=${VENV:-.venv}
 case $venv in /*) ;; *) venv=$checkout/$venv ;; esac
 python=$venv/bin/python
-root=${SANITY_ROOT:-.cache/sanity/ansible_collections/flaskstack/deploy}
+# Outside the checkout, one per machine: a clean clone (CI) reuses the delegation venv of the last run
+# instead of making it again (a few minutes). Two checkouts take turns (the lock).
+cache=${XDG_CACHE_HOME:-$HOME/.cache}/flaskstack-sanity
+root=${SANITY_ROOT:-$cache/ansible_collections/flaskstack/deploy}
+mkdir -p "$cache"
+exec 8>"$cache/.lock"
+flock 8
 
 read -r version pip_version < <("$python" - <<'EOF'
 import sys

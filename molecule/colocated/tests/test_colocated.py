@@ -93,6 +93,9 @@ def test_gunicorn_app_on_its_own_unix_socket(host):
     body = json.loads(host.check_output("curl -sf -H 'Host: shop.localhost' http://127.0.0.1/"))
     assert body["release"] == host.file("/srv/shop/current/RELEASE").content_string.strip()
     assert not host.file("/srv/shop/current/REVISION").exists  # from a directory, not git
+    # gevent's workers: gevent is in the virtualenv (the role adds it to the app server's packages).
+    assert 'worker_class = "gevent"' in host.file("/etc/flaskstack/shop/gunicorn.conf.py").content_string
+    assert host.run("/srv/shop/current/venv/bin/python -c 'import gevent'").rc == 0
 
 
 def test_two_apps_two_supervisor_programs(host):

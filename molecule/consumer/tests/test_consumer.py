@@ -82,6 +82,10 @@ def test_nginx_speaks_uwsgi_to_the_pool(host):
     pool = host.file("/etc/nginx/flaskstack.d/upstreams.conf").content_string
     assert len(re.findall(r"server \S+:8000", pool)) == 3
     assert " down" not in pool
+    # The uWSGI hosts serve only the uwsgi protocol on the app port: plain HTTP there gets no valid answer.
+    for app_host in APP_HOSTS:
+        answer = RUNNER.get_host(app_host).run("curl -s -m 5 -o /dev/null -w '%{http_code}' http://127.0.0.1:8000/")
+        assert answer.stdout != "200"
 
 
 def test_the_shop_answers_with_its_static_files_and_environment(host):

@@ -31,7 +31,7 @@ def test_config_files_are_byte_identical(host):
 
 def test_nginx_still_serves_the_previous_config(host):
     result = host.run("curl -s -H 'Host: app.test' http://127.0.0.1/")
-    assert result.stdout == "good config\n"
+    assert result.stdout == "upstream %s\n" % host.backend.get_hostname()
     assert host.service("nginx").is_running
 
 
@@ -48,7 +48,7 @@ def check_run(host, variant):
 def recap(output):
     """The host's PLAY RECAP counters, e.g. {'ok': '20', 'changed': '3', 'failed': '0', ...}."""
     plain = re.sub(r"\x1b\[[0-9;]*m", "", output)
-    match = re.search(r"^nginx-broken-amd64\s*:\s*(ok=.*)$", plain, re.MULTILINE)
+    match = re.search(r"^nginx-apt-amd64\s*:\s*(ok=.*)$", plain, re.MULTILINE)
     assert match, output
     return dict(field.split("=") for field in match.group(1).split())
 

@@ -47,3 +47,11 @@ def test_exactly_one_host_compiled():
             compilers.append(name)
         assert other.run("ls -d /var/cache/flaskstack/nginx/build/work-* 2>/dev/null").stdout == ""
     assert compilers == ["nginx-src-a"], compilers
+
+
+def test_nginx_before_pcre2_is_refused_before_any_change(host):
+    task, msg = host.file("/root/pcre1.msg").content_string.split("\n", 1)
+    assert task == "Check that this release of the distribution can build the asked nginx"
+    assert "nginx_version 1.18.0 builds only with PCRE1 (libpcre3), which Debian 13 no longer ships" in msg
+    assert not host.package("libpcre3").is_installed
+    assert "nginx version: nginx/1.26.3" in nginx_v(host)  # the running build is untouched

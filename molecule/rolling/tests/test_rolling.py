@@ -3,6 +3,7 @@ host on v2, then back on v1; a broken v3 stops at the first host and is never se
 
 import os
 import pathlib
+import re
 import subprocess
 
 import pytest
@@ -107,3 +108,24 @@ def test_hosts_are_back_in_the_pool_and_nginx_was_never_reloaded(host):
     # connections), so its workers are the ones that ran before the first update.
     before = host.file("/root/nginx-workers-before").content_string.split()
     assert before and before == sorted(host.check_output("pgrep -f '^nginx: worker process'").split())
+
+
+def check_refused(host, name, pattern):
+    output = (WORK / ("site-%s.out" % name)).read_text()
+    assert output.startswith("rc=2"), output[:300]
+    assert re.search(pattern, output), output
+    # Stopped in the preflight play: no play after it started and no host changed.
+    assert "PLAY [App tier]" not in output
+    for line in output.split("PLAY RECAP", 1)[1].splitlines():
+        if ":" in line and "changed=" in line:
+            assert "changed=0" in line, line
+    before = host.file("/root/nginx-before").content_string
+    assert before and host.file("/root/nginx-after-refused").content_string == before
+
+
+def test_forced_protocol_mismatch_is_refused_naming_the_host(host):
+    check_refused(host, "forced", r"rolling-app1.*gunicorn.*(only|speaks).*http")
+
+
+def test_pool_with_no_common_protocol_is_refused_naming_the_host(host):
+    check_refused(host, "mixed", r"uwsgi_protocol: http.*rolling-app2|rolling-app2.*uwsgi_protocol")

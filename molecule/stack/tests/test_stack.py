@@ -26,11 +26,17 @@ def test_every_backend_answers_through_the_balancer(host):
     by_host = collections.Counter(answer["hostname"] for answer in seen)
     assert sorted(by_host) == APP_HOSTS
     arch = {answer["hostname"]: answer["arch"] for answer in seen}
-    assert arch["stack-app3"] == "aarch64"
+    assert arch["stack-app3"] == "armv7l"  # Debian armhf: a 32-bit Raspberry Pi OS
     assert arch["stack-app1"] == arch["stack-app2"] == "x86_64"
     # Weights from facts: an x86 core counts twice an ARM core, so the emulated Pi gets less.
     assert by_host["stack-app3"] < by_host["stack-app1"]
     assert len({answer["release"] for answer in seen}) == 1
+
+
+def test_the_balancer_is_a_64_bit_arm_host(host):
+    assert host.system_info.arch == "aarch64"  # Debian arm64: a 64-bit Raspberry Pi OS
+    assert host.run("dpkg --print-architecture").stdout.strip() == "arm64"
+    assert host.service("nginx").is_running
 
 
 def test_the_pool_is_http_with_weights_by_architecture(host):
@@ -55,3 +61,15 @@ def test_sessions_survive_a_change_of_backend(host):
         result = host.run("curl -s -m 5 -b %s -c %s -H 'Host: localhost' http://127.0.0.1/" % (jar, jar))
         visits.append(json.loads(result.stdout)["visits"])
     assert visits == list(range(1, 10))
+
+
+def test_the_emulated_hosts_are_debian_13_test_bed_images():
+    # The test bed's own checks (the default scenario's) for the two emulated images.
+    for name, machine in (("stack-lb1", "aarch64"), ("stack-app3", "armv7l")):
+        other = RUNNER.get_host(name)
+        assert other.file("/proc/1/comm").content_string.strip() == "systemd"
+        state = other.run("systemctl is-system-running").stdout.strip()
+        assert state == "running", other.run("systemctl --failed --no-legend").stdout
+        assert other.system_info.arch == machine
+        assert 'VERSION_ID="13"' in other.file("/etc/os-release").content_string
+        assert other.run("/usr/bin/python3 -c 'import apt'").rc == 0
