@@ -99,3 +99,17 @@ for playbook in site rolling_update rollback preflight; do
         || { echo "ERROR: flaskstack.deploy.$playbook does not import its preflight" >&2; exit 1; }
 done
 echo "==> The installed collection works by FQCN"
+echo "==> Execution environment: ansible-builder reads the installed collection's controller dependencies"
+deps=$(ansible-builder introspect --sanitize "$tmp/collections")
+for want in git findutils coreutils; do
+    grep -qE "^- '$want \[.*# from collection flaskstack\.deploy" <<<"$deps" \
+        || { echo "ERROR: ansible-builder finds no '$want' in flaskstack.deploy's dependencies:" >&2; echo "$deps" >&2; exit 1; }
+done
+# The definition README.galaxy.md shows makes a build context (no image is built: that needs a registry).
+tar -xzOf "$tarball" "$readme" | sed -n '/^# execution-environment.yml/,/^```$/p' | sed '$d' > "$tmp/execution-environment.yml"
+grep -q 'flaskstack.deploy' "$tmp/execution-environment.yml" \
+    || { echo "ERROR: $readme shows no execution-environment.yml with flaskstack.deploy" >&2; exit 1; }
+ansible-builder create -f "$tmp/execution-environment.yml" -c "$tmp/ee-context" >/dev/null
+grep -q 'flaskstack.deploy' "$tmp/ee-context/_build/requirements.yml" \
+    || { echo "ERROR: ansible-builder's context does not install flaskstack.deploy" >&2; exit 1; }
+echo "==> ansible-builder: $(grep -c 'flaskstack.deploy' <<<"$deps") system dependencies from flaskstack.deploy, definition accepted"
