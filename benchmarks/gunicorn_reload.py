@@ -327,8 +327,8 @@ def nginx_conf(prefix, port, gunicorn_port, draining_port=None, user=None):
         "http {",
         "    access_log off;",
     ]
-    lines += ["    %s_temp_path %s/%s;" % (name, prefix, name) for name in ("client_body", "proxy", "fastcgi", "uwsgi",
-                                                                             "scgi")]
+    temp_paths = ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+    lines += ["    %s_temp_path %s/%s;" % (name, prefix, name) for name in temp_paths]
     lines += ["    upstream %s {" % UPSTREAM] + servers + [
         "        keepalive %d;" % UPSTREAM_KEEPALIVE,
         "    }",
@@ -475,8 +475,8 @@ def summary(rows, hups):
             text = "%s failed %s of %s requests" % (variant_label(variant), number(item["failed"]),
                                                     number(item["requests"]))
             if item["failed"]:
-                text += " (%s on fresh connections, %s on kept-alive ones)" % (number(item["fresh"]),
-                                                                              number(item["kept"]))
+                text += " (%s on fresh connections, %s on kept-alive ones)" % (
+                    number(item["fresh"]), number(item["kept"]))
             if item["upstream"] is not None:
                 text += ", nginx logged %s upstream errors%s" % (
                     number(item["upstream"]), " (%s)" % nginx_text(item["events"]) if item["events"] else "")

@@ -223,8 +223,8 @@ def test_nginx_conf_with_a_draining_server_and_a_user():
     servers = [line for line in lines if line.startswith("server 127.0.0.1:")]
     assert servers == ["server 127.0.0.1:40123 max_fails=1 fail_timeout=10s;",
                        "server 127.0.0.1:40124 max_fails=1 fail_timeout=10s;  # a host a rolling update drains"]
-    assert [line for line in lines if line.startswith("listen ")] == ["listen 127.0.0.1:40200;",
-                                                                       "listen 127.0.0.1:40124;"]
+    listens = [line for line in lines if line.startswith("listen ")]
+    assert listens == ["listen 127.0.0.1:40200;", "listen 127.0.0.1:40124;"]
     assert "return 503;" in lines
     assert text.count("{") == text.count("}")
 
