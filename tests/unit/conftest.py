@@ -63,6 +63,7 @@ def ansible_env(config=None, **extra):
         ANSIBLE_COLLECTIONS_PATH=str(COLLECTIONS),
         ANSIBLE_CONFIG=str(config or ROOT / "ansible.cfg"),
         ANSIBLE_NOCOLOR="1",
+        ANSIBLE_FORCE_COLOR="0",
         ANSIBLE_LOCALHOST_WARNING="false",
         **extra,
     )

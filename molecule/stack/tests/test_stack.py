@@ -33,12 +33,6 @@ def test_every_backend_answers_through_the_balancer(host):
     assert len({answer["release"] for answer in seen}) == 1
 
 
-def test_the_balancer_is_a_64_bit_arm_host(host):
-    assert host.system_info.arch == "aarch64"  # Debian arm64: a 64-bit Raspberry Pi OS
-    assert host.run("dpkg --print-architecture").stdout.strip() == "arm64"
-    assert host.service("nginx").is_running
-
-
 def test_the_pool_is_http_with_weights_by_architecture(host):
     conf = host.file("/etc/nginx/flaskstack.d/upstreams.conf").content_string
     assert "# app: http protocol" in conf
@@ -63,13 +57,12 @@ def test_sessions_survive_a_change_of_backend(host):
     assert visits == list(range(1, 10))
 
 
-def test_the_emulated_hosts_are_debian_13_test_bed_images():
-    # The test bed's own checks (the default scenario's) for the two emulated images.
-    for name, machine in (("stack-lb1", "aarch64"), ("stack-app3", "armv7l")):
-        other = RUNNER.get_host(name)
-        assert other.file("/proc/1/comm").content_string.strip() == "systemd"
-        state = other.run("systemctl is-system-running").stdout.strip()
-        assert state == "running", other.run("systemctl --failed --no-legend").stdout
-        assert other.system_info.arch == machine
-        assert 'VERSION_ID="13"' in other.file("/etc/os-release").content_string
-        assert other.run("/usr/bin/python3 -c 'import apt'").rc == 0
+def test_the_emulated_host_is_a_debian_13_test_bed_image():
+    # The test bed's own checks (the default scenario's) for the armhf image, which only this scenario runs.
+    other = RUNNER.get_host("stack-app3")
+    assert other.file("/proc/1/comm").content_string.strip() == "systemd"
+    state = other.run("systemctl is-system-running").stdout.strip()
+    assert state == "running", other.run("systemctl --failed --no-legend").stdout
+    assert other.system_info.arch == "armv7l"
+    assert 'VERSION_ID="13"' in other.file("/etc/os-release").content_string
+    assert other.run("/usr/bin/python3 -c 'import apt'").rc == 0
