@@ -24,6 +24,7 @@ except ImportError:  # ansible-core < 2.19 trusts every string as a template: no
         return value
 
 from ansible_collections.flaskstack.deploy.plugins.module_utils import inputs
+from ansible_collections.flaskstack.deploy.plugins.module_utils._inputs import supervisor as supervisor_inputs
 
 COLLECTION = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 ROLE_NAMES = ("flask_app", "supervisor", "gunicorn", "uwsgi", "nginx")
@@ -42,6 +43,9 @@ APP_HOST_VARS = (
 )
 # The stack's sites and extra pools are nginx_sites / nginx_upstreams entries.
 STACK_SPECS = {"flaskstack_sites": "nginx_sites", "flaskstack_extra_upstreams": "nginx_upstreams"}
+# Roles whose inputs are normalised here (module_utils/_inputs): the fact <role>_input holds what their
+# templates and tasks render.
+CATALOGS = {"supervisor": supervisor_inputs}
 TYPE_NAMES = {
     "int": "an integer", "bool": "true or false", "list": "a list", "dict": "a mapping", "str": "a string",
     "float": "a number", "path": "a path",
@@ -169,7 +173,7 @@ class ActionModule(ActionBase):
         templar = self._templar.copy_with_new_env(available_variables=scope)
 
         errors, unresolved = [], []
-        checked = {}
+        checked, facts = {}, {}
 
         def resolve(name):
             try:
@@ -227,7 +231,14 @@ class ActionModule(ActionBase):
                     ok, tries = resolve("nginx_next_upstream_tries")
                     if ok:
                         kwargs["next_upstream_tries"] = tries
-            for error in inputs.check(role, values, **kwargs):
+            found = list(inputs.check(role, values, **kwargs))
+            if role in CATALOGS and entry_point == "main":
+                normalised, more = CATALOGS[role].normalise(values)
+                # One message per variable: the catalog's only where the checks above found nothing.
+                reported = {e.split(":", 1)[0] for e in found}
+                found += [e for e in more if e.split(":", 1)[0] not in reported]
+                facts[role + "_input"] = normalised
+            for error in found:
                 head = error.split(":", 1)[0].split(".", 1)[0].split("[", 1)[0]
                 if head not in task_vars and isinstance(scope.get(head), str) and "{{" in scope[head]:
                     # Not set: the role's default, made from other variables (named in it).
@@ -236,6 +247,10 @@ class ActionModule(ActionBase):
             checked[role] = sorted(values)
 
         result.update(changed=False, checked=checked, unresolved=unresolved, errors=errors)
+        if facts and not errors:
+            # Host facts for this run only (not the fact cache): the normalised values the templates render.
+            result["ansible_facts"] = facts
+            result["_ansible_facts_cacheable"] = False
         if errors:
             result["failed"] = True
             result["msg"] = "%d bad input%s (%s); nothing was changed:\n%s" % (

@@ -108,4 +108,21 @@ unresolved:
   type: list
   elements: str
   sample: []
+ansible_facts:
+  description:
+    - The normalised inputs of the roles checked that have them (so far V(supervisor)), as the fact
+      C(<role>_input), for this run only (not the fact cache). Keys are the variables without their role's
+      prefix; the templates render these values. Secrets are left out.
+  returned: when every input is valid
+  type: dict
+  contains:
+    supervisor_input:
+      description:
+        - The supervisor role's inputs; O(roles) includes V(supervisor).
+        - C(programs) holds each program with every field filled in, C(groups) the process groups they name.
+      returned: when O(roles) includes V(supervisor)
+      type: dict
+      sample: {"conf_dir": "/etc/supervisor/conf.d", "inet_http_server_enabled": false,
+               "programs": [{"name": "web", "command": "/srv/web/bin/run", "autostart": true,
+                             "autorestart": "true", "group": ""}], "groups": []}
 """
