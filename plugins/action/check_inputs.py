@@ -24,7 +24,9 @@ except ImportError:  # ansible-core < 2.19 trusts every string as a template: no
         return value
 
 from ansible_collections.flaskstack.deploy.plugins.module_utils import inputs
+from ansible_collections.flaskstack.deploy.plugins.module_utils._inputs import nginx as nginx_inputs
 from ansible_collections.flaskstack.deploy.plugins.module_utils._inputs import supervisor as supervisor_inputs
+from ansible_collections.flaskstack.deploy.plugins.module_utils._inputs import uwsgi as uwsgi_inputs
 
 COLLECTION = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 ROLE_NAMES = ("flask_app", "supervisor", "gunicorn", "uwsgi", "nginx")
@@ -45,7 +47,7 @@ APP_HOST_VARS = (
 STACK_SPECS = {"flaskstack_sites": "nginx_sites", "flaskstack_extra_upstreams": "nginx_upstreams"}
 # Roles whose inputs are normalised here (module_utils/_inputs): the fact <role>_input holds what their
 # templates and tasks render.
-CATALOGS = {"supervisor": supervisor_inputs}
+CATALOGS = {"nginx": nginx_inputs, "supervisor": supervisor_inputs, "uwsgi": uwsgi_inputs}
 TYPE_NAMES = {
     "int": "an integer", "bool": "true or false", "list": "a list", "dict": "a mapping", "str": "a string",
     "float": "a number", "path": "a path",

@@ -35,6 +35,7 @@ from ansible_collections.flaskstack.deploy.plugins.module_utils.addresses import
     is_plain_address,
     parse_bind,
 )
+from ansible_collections.flaskstack.deploy.plugins.module_utils._inputs import values
 from ansible_collections.flaskstack.deploy.plugins.module_utils.app_servers import (
     APP_SERVER_VAR,
     BIND_VARS,
@@ -80,7 +81,6 @@ UWSGI_HTTP_HOST = (UWSGI, HTTP_PROTOCOL, BIND_VARS[UWSGI], False)
 
 _PREFIX = "upstream_servers: "
 _POOL_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
-_NGINX_TIME = re.compile(r"(?:[0-9]+(?:ms|s|m|h|d|w|M|y)?)+")
 _SPLIT_DIGITS = re.compile(r"([0-9]+)")
 _ASCII_DIGITS = "0123456789"
 _LISTED = 10  # hosts named in one message before "and N more"
@@ -158,14 +158,12 @@ def to_int(value, minimum, maximum=None):
 
 
 def nginx_time(value):
-    """value as an nginx time (10s, 1m30s; an int is seconds) in text, or None."""
-    if isinstance(value, bool):
+    """value as a server's fail_timeout (10s, 1m30s; an int is seconds) in text, or None (_inputs.values reads
+    it as nginx does)."""
+    try:
+        return str(values.nginx_time_word("fail_timeout", value, seconds=True))
+    except values.InputError:
         return None
-    if isinstance(value, int):
-        return str(value) if value >= 0 else None
-    if isinstance(value, str) and _NGINX_TIME.fullmatch(value.strip()):
-        return value.strip()
-    return None
 
 
 def _error_text(exc):

@@ -110,7 +110,7 @@ unresolved:
   sample: []
 ansible_facts:
   description:
-    - The normalised inputs of the roles checked that have them (so far V(supervisor)), as the fact
+    - The normalised inputs of the roles checked that have them (so far V(supervisor) and V(uwsgi)), as the fact
       C(<role>_input), for this run only (not the fact cache). Keys are the variables without their role's
       prefix; the templates render these values. Secrets are left out.
   returned: when every input is valid
@@ -125,4 +125,12 @@ ansible_facts:
       sample: {"conf_dir": "/etc/supervisor/conf.d", "inet_http_server_enabled": false,
                "programs": [{"name": "web", "command": "/srv/web/bin/run", "autostart": true,
                              "autorestart": "true", "group": ""}], "groups": []}
+    uwsgi_input:
+      description:
+        - The uwsgi role's inputs; O(roles) includes V(uwsgi). C(socket_mode) is four octal digits,
+          C(extra_options) a list of (option, value) pairs, one per line of C(uwsgi.ini).
+      returned: when O(roles) includes V(uwsgi)
+      type: dict
+      sample: {"socket_mode": "0660", "threads": 2, "enable_threads": true, "buffer_size": 32768,
+               "stats": "127.0.0.1:9191", "logto": "", "extra_options": [["reload-on-rss", "256"]]}
 """

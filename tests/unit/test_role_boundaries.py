@@ -25,9 +25,14 @@ NGINX_DIRECTIVES = {
 }
 
 
+# The variable a config_value call names in its message: a label for the user, not a read.
+LABEL = re.compile(r"(config_value\('[a-z_]+', )'[^']*'\)")
+
+
 def _without_comments(path):
     text = path.read_text(encoding="utf-8")
     text = re.sub(r"\{#.*?#\}", "", text, flags=re.S)
+    text = LABEL.sub(r"\1'')", text)
     lines = []
     for line in text.splitlines():
         stripped = line.lstrip()

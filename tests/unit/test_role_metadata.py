@@ -1,6 +1,7 @@
 """Every role: prefixed variables, all of them in meta/argument_specs.yml and in the README table."""
 
 import pathlib
+import re
 
 import pytest
 import yaml
@@ -49,3 +50,55 @@ def test_readme_documents_every_variable(role):
 
 def test_every_role_is_here():
     assert ROLE_NAMES == ["flask_app", "gunicorn", "nginx", "supervisor", "uwsgi"]
+
+
+@pytest.mark.parametrize("role", ROLE_NAMES)
+def test_defaults_match_the_specs(role):
+    """A default lives in defaults/main.yml; where the spec states one too, it is the same value."""
+    defaults = load(ROLES / role / "defaults" / "main.yml")
+    options = load(ROLES / role / "meta" / "argument_specs.yml")["argument_specs"]["main"]["options"]
+    differ = {name: (defaults[name], spec["default"]) for name, spec in options.items()
+              if "default" in spec and name in defaults and spec["default"] != defaults[name]}
+    assert not differ, "%s: defaults/main.yml and meta/argument_specs.yml differ: %s" % (role, differ)
+    unstated = sorted(name for name, spec in options.items()
+                      if "default" in spec and name not in defaults and not spec.get("required"))
+    assert not unstated, "%s: the spec states defaults defaults/main.yml lacks: %s" % (role, unstated)
+
+
+def _table_rows(readme):
+    """(names, defaults) of the README's variable table rows: `a` / `b` | `1` / `2` | ..."""
+    for row in readme.splitlines():
+        # A | inside a cell is written \| (GitHub's tables).
+        cells = [cell.strip().replace("\\|", "|") for cell in re.split(r"(?<!\\)\|", row.strip().strip("|"))]
+        if len(cells) < 3 or not cells[0].startswith("`"):
+            continue
+        names = [part.strip().strip("`") for part in cells[0].split(" / ")]
+        values = [part.strip() for part in cells[1].split(" / ")] if cells[1] else []
+        yield names, values
+
+
+def _shown(value):
+    """A default as the README tables show it."""
+    if isinstance(value, bool):
+        return "`%s`" % str(value).lower()
+    if value == "" or value == [] or value == {}:
+        return "`%s`" % ('""' if value == "" else "[]" if value == [] else "{}")
+    if isinstance(value, (list, dict)):
+        return None  # described in words, not compared
+    return "`%s`" % value
+
+
+@pytest.mark.parametrize("role", ROLE_NAMES)
+def test_readme_tables_show_the_defaults(role):
+    """Each default the README's variable table shows is the role's default (defaults/main.yml)."""
+    defaults = load(ROLES / role / "defaults" / "main.yml")
+    readme = (ROLES / role / "README.md").read_text(encoding="utf-8")
+    wrong = []
+    for names, values in _table_rows(readme):
+        if len(values) != len(names):
+            continue
+        for name, shown in zip(names, values):
+            if name in defaults and _shown(defaults[name]) is not None and shown.startswith("`"):
+                if shown != _shown(defaults[name]):
+                    wrong.append("%s: README %s, default %s" % (name, shown, _shown(defaults[name])))
+    assert not wrong, "%s README table: %s" % (role, wrong)

@@ -150,6 +150,15 @@ def nginx_time(var, value, seconds=False):
     return NginxTime(text, total)
 
 
+def nginx_time_word(var, value, seconds=False):
+    """An nginx time written as one word, as the roles write times (unquoted, or a server's fail_timeout=
+    parameter): nginx_time() without blanks inside ("1m 30s" would be two words there)."""
+    time = nginx_time(var, value, seconds)
+    if re.search(r"\s", time):
+        raise InputError(var, "%s: write it without blanks, such as 1m30s" % show(value))
+    return time
+
+
 def nginx_size(var, value):
     """An nginx size: bytes, or a number with k or m (g too, as nginx reads it): "1m", "64k", 1048576."""
     if isinstance(value, bool) or not isinstance(value, (int, str)):

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from ansible_collections.flaskstack.deploy.plugins.module_utils._inputs.values import InputError
+from ansible_collections.flaskstack.deploy.plugins.module_utils._inputs.values import InputError, show
 
 _LINE_BREAKS = re.compile(r"[\r\n\x00\x0b\x0c\x1c-\x1e\x85\u2028\u2029]")
 
@@ -50,11 +50,12 @@ def supervisor_environment_value(var, value):
     return quote + text + quote
 
 
-def uwsgi_value(var, value):
+def uwsgi_value(var, value, magic=False):
     """A value of a uWSGI ini file: one line, no `%` (uWSGI expands %(name), %d and other magic
-    variables, and has no escape for a literal one), no blanks around it."""
+    variables, and has no escape for a literal one), no blanks around it. magic=True: the value is meant
+    for uWSGI's expansion (uwsgi_extra_options, verbatim), so `%` stays."""
     text = _one_line(var, value)
-    if "%" in text:
+    if "%" in text and not magic:
         raise InputError(var, "cannot hold \"%\": uWSGI's ini reads it as a placeholder")
     if text != text.strip():
         raise InputError(var, "cannot begin or end with a blank: uWSGI strips it")
@@ -63,8 +64,12 @@ def uwsgi_value(var, value):
 
 def env_file_value(var, value):
     """A value of the app's environment file (NAME=value lines, read by gunicorn.conf.py and uWSGI's
-    for-readline): the rest of the line, as it is; only a line break cannot be written."""
-    return _one_line(var, value)
+    for-readline): the rest of the line, as it is. A line break would start another variable, and
+    gunicorn.conf.py strips blanks at the ends of a line: neither can be written."""
+    text = _one_line(var, value)
+    if text != text.strip():
+        raise InputError(var, "cannot begin or end with a blank: the app server's reader strips it")
+    return text
 
 
 def python_literal(value):
@@ -87,3 +92,17 @@ def nginx_string(var, value, variables=False):
     if not variables and "$" in text:
         raise InputError(var, "cannot hold \"$\": nginx would read a variable there")
     return '"%s"' % text.replace("\\", "\\\\").replace('"', '\\"')
+
+
+_NGINX_SPECIAL = re.compile(r"[\s;{}#\"'\\$]")
+
+
+def nginx_word(var, value, what="value"):
+    """A value nginx reads as one word, unquoted (a path, a size, a name): no blank and none of ; { } # quotes
+    backslash $, which would end the directive, open a block, start a comment or a variable."""
+    text = _one_line(var, value)
+    bad = _NGINX_SPECIAL.search(text)
+    if not text or bad:
+        raise InputError(var, "%s is not one nginx %s: %s" % (
+            show(value), what, "it is empty" if not text else "it cannot hold %r" % bad.group(0)))
+    return text

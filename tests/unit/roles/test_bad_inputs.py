@@ -59,6 +59,16 @@ def supervisor_program(**over):
 CASES = [
     # --- flask_app ---
     ("secret-missing", "app", {"flask_app_secret_key": ""}, "flask_app_secret_key"),
+    # A line break would add a variable of its own to the app's environment file.
+    ("secret-line-break", "app", {"flask_app_secret_key": SECRET + "\nFLASK_DEBUG=1"}, "flask_app_secret_key"),
+    ("env-carriage-return", "app", {"flask_app_env": {"A": "1\rFLASK_DEBUG=1"}}, "flask_app_env.A"),
+    ("base-dir-escapes", "app", {"flask_app_base_dir": "/srv/../etc/shop"}, "flask_app_base_dir"),
+    ("static-alias-escapes", "lb", site(static=[{"location": "/static/", "alias": "/srv/flask_app/current/../../../etc/"}]),
+     "flaskstack_sites[0].static[0].alias"),
+    ("uwsgi-socket-mode-decimal", "app", uwsgi(uwsgi_socket_mode=660), "uwsgi_socket_mode"),
+    ("uwsgi-logto-line-break", "app", uwsgi(uwsgi_logto="/var/log/u.log\nuid = root"), "uwsgi_logto"),
+    ("uwsgi-extra-option-line-break", "app", uwsgi(uwsgi_extra_options={"cron": "x\nuid = root"}),
+     "uwsgi_extra_options.cron"),
     ("secret-short", "app", {"flask_app_secret_key": SHORT_SECRET}, "flask_app_secret_key"),
     ("app-port-70000", "app", {"flask_app_port": 70000}, "flask_app_port"),
     ("ansible-host-with-port", "app", {"ansible_host": "10.0.0.1:2222"}, "ansible_host"),
@@ -179,6 +189,11 @@ CASES = [
     ("pool-balance", "extra", {"flaskstack_pool_balance": "random"}, "flaskstack_pool_balance"),
     ("pool-max-fails", "extra", {"flaskstack_pool_max_fails": -1}, "flaskstack_pool_max_fails"),
     ("pool-fail-timeout", "extra", {"flaskstack_pool_fail_timeout": "later"}, "flaskstack_pool_fail_timeout"),
+    # nginx reads fail_timeout in whole seconds (it refuses 500ms) and as one word (a server's parameter).
+    ("pool-fail-timeout-ms", "extra", {"flaskstack_pool_fail_timeout": "500ms"}, "flaskstack_pool_fail_timeout"),
+    ("pool-fail-timeout-blank", "extra", {"flaskstack_pool_fail_timeout": "1m 30s"}, "flaskstack_pool_fail_timeout"),
+    ("host-fail-timeout-order", "app", {"flaskstack_upstream_fail_timeout": "30s1m"},
+     "flaskstack_upstream_fail_timeout"),
     ("pool-name-blank", "extra", {"flaskstack_pool_name": "app pool"}, "flaskstack_pool_name"),
     ("arch-weights", "extra", {"flaskstack_arch_weights": {"x86_64": 0}}, "flaskstack_arch_weights.x86_64"),
     ("drained-unknown", "extra", {"flaskstack_drained": ["app9"]}, "flaskstack_drained"),

@@ -164,3 +164,22 @@ def test_nginx_time_accepts_exactly_what_nginx_accepts(tmp_path, text):
         except InputError:
             ours = False
         assert ours == accepted(directive), (text, seconds)
+
+
+def test_uwsgi_inputs_are_normalised_or_refused_naming_the_variable():
+    from ansible_collections.flaskstack.deploy.plugins.module_utils._inputs import uwsgi
+
+    out, errors = uwsgi.normalise({"uwsgi_socket_mode": 0o660, "uwsgi_threads": "4", "uwsgi_enable_threads": "no",
+                                   "uwsgi_logto": "", "uwsgi_extra_options": {"env": ["A=1", "B=2"], "x": True}})
+    assert errors == []
+    assert out == {"socket_mode": "0660", "threads": 4, "enable_threads": False, "logto": "",
+                   "extra_options": [["env", "A=1"], ["env", "B=2"], ["x", "true"]]}
+    out, errors = uwsgi.normalise({"uwsgi_socket_mode": "660x", "uwsgi_threads": 0, "uwsgi_stats": "a%b"})
+    assert [e.split(":", 1)[0] for e in errors] == ["uwsgi_socket_mode", "uwsgi_threads", "uwsgi_stats"]
+
+
+def test_the_env_file_holds_one_line_per_variable():
+    assert writers.env_file_value("flask_app_env.A", "x=y;#z") == "x=y;#z"
+    for bad in ("a\nB=1", "a\rb", " padded", "padded "):
+        with pytest.raises(InputError, match="^flask_app_env.A: "):
+            writers.env_file_value("flask_app_env.A", bad)

@@ -3,6 +3,7 @@
 import pytest
 
 from ansible_collections.flaskstack.deploy.plugins.module_utils import inputs
+from ansible_collections.flaskstack.deploy.plugins.module_utils._inputs import rules, check_stack
 
 
 def errors(role, **values):
@@ -97,7 +98,6 @@ BAD = [
     ("uwsgi", {"uwsgi_health_socket": ""}, "uwsgi_health_socket: is empty, but uWSGI speaks the uwsgi protocol"),
     ("uwsgi", {"uwsgi_health_socket": "", "uwsgi_protocol": "http", "uwsgi_socket": "/srv/a/run/u.sock"},
      "uwsgi_health_socket: is empty, but uWSGI listens on a unix socket"),
-    ("uwsgi", {"uwsgi_socket_mode": "660x"}, "uwsgi_socket_mode:"),
     ("uwsgi", {"uwsgi_extra_options": {"env": "A=1\nB=2"}}, "uwsgi_extra_options.env:"),
     ("uwsgi", {"uwsgi_logto": "uwsgi.log"}, "uwsgi_logto:"),
     ("supervisor", {"supervisor_programs": [{"name": "w", "command": "x", "autorestart": "sometimes"}]},
@@ -249,8 +249,8 @@ def test_drained_hosts_must_be_app_hosts():
     ("[::1]8000", False), ("a b:80", False), ("", False), (8000, False),
 ])
 def test_host_port(value, ok):
-    found = inputs.Errors()
-    assert inputs.host_port(found, "x", value) is ok
+    found = rules.Errors()
+    assert rules.host_port(found, "x", value) is ok
     assert bool(found) is not ok
 
 
@@ -344,7 +344,7 @@ def test_a_percent_sign_in_the_callable_is_refused():
     [(1, 3, 1), (2, 3, 2), (3, 3, 0), ("50%", 4, 2), ("10%", 4, 1), ("100%", 4, 0), ([1, 2, "50%"], 5, 2), (5, 3, 0)],
 )
 def test_drained_batch_is_the_largest_batch_short_of_the_pool(serial_value, total, batch):
-    assert inputs.drained_batch(serial_value, total) == batch
+    assert check_stack.drained_batch(serial_value, total) == batch
 
 
 @pytest.mark.parametrize(

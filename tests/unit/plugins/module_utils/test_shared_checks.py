@@ -1,4 +1,4 @@
-"""The helpers that several checks share (upstreams.pool_option, inputs.quantity, inputs.listen_address) and the
+"""The helpers that several checks share (upstreams.pool_option, rules.quantity, check_app.listen_address) and the
 upstream_servers filter's arguments, taken from module_utils: each says exactly what the code it replaced said."""
 
 import inspect
@@ -8,6 +8,7 @@ from ansible.errors import AnsibleFilterError
 
 from ansible_collections.flaskstack.deploy.plugins.filter.upstream_servers import upstream_servers
 from ansible_collections.flaskstack.deploy.plugins.module_utils import inputs, upstreams
+from ansible_collections.flaskstack.deploy.plugins.module_utils._inputs import rules, check_app
 
 
 # --- upstreams.pool_option ------------------------------------------------------------------------------------
@@ -49,28 +50,42 @@ def test_pool_option_keeps_none_and_refuses_what_convert_cannot_read():
         upstreams.pool_option("p", "x", [], upstreams.nginx_time, "is wrong")
 
 
-# --- inputs.quantity -------------------------------------------------------------------------------------------
+# --- rules.quantity -------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("value, seconds, message", [
+    ("10 s", False, "'10 s' is not an nginx time such as 10s or 1m30s"), (-1, False, "-1 is not an nginx time"),
+    (True, False, "true is not an nginx time"), ("1x", False, "'1x' is not an nginx time"),
+    ("1m 30s", False, "'1m 30s': write it without blanks, such as 1m30s"),
+    ("500ms", True, "'500ms': nginx takes whole seconds here, not milliseconds"),
+])
+def test_nginx_times_are_read_as_nginx_reads_them_in_one_word(value, seconds, message):
+    for good in ("10s", " 1m30s ", 0, 60, "1d"):
+        errors = rules.Errors()
+        assert rules.nginx_time(errors, "v", good, seconds=seconds) is True and not errors, good
+    assert rules.nginx_time(rules.Errors(), "v", "500ms") is True
+    errors = rules.Errors()
+    assert rules.nginx_time(errors, "v", value, seconds=seconds) is False
+    assert len(errors) == 1 and errors[0].startswith("v: " + message)
 
 
 @pytest.mark.parametrize("check, good, bad, message", [
-    (inputs.nginx_time, ["10s", " 1m30s ", 0, 60], ["10 s", -1, True, "1x"],
-     "is not an nginx time; use a number with an optional unit, such as 10s, 1m or 1m30s"),
-    (inputs.nginx_size, ["16k", "10m", 0, 1024], ["16 k", -1, "1t", None],
+    (rules.nginx_size, ["16k", "10m", 0, 1024], ["16 k", -1, "1t", None],
      "is not an nginx size; use a number with an optional k, m or g, such as 16k or 10m"),
-    (inputs.supervisor_size, ["50MB", "1GB", 0], ["50 MB", -2, "50mb!"],
+    (rules.supervisor_size, ["50MB", "1GB", 0], ["50 MB", -2, "50mb!"],
      "is not a supervisor size; use a number with an optional KB, MB or GB, such as 50MB"),
 ])
 def test_quantities_take_a_whole_number_or_a_number_with_a_unit(check, good, bad, message):
     for value in good:
-        errors = inputs.Errors()
+        errors = rules.Errors()
         assert check(errors, "v", value) is True and not errors, value
     for value in bad:
-        errors = inputs.Errors()
+        errors = rules.Errors()
         assert check(errors, "v", value) is False, value
-        assert errors == ["v: %s %s" % (inputs.show(value), message)]
+        assert errors == ["v: %s %s" % (rules.show(value), message)]
 
 
-# --- inputs.listen_address ----------------------------------------------------------------------------------
+# --- check_app.listen_address ----------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("role, var, value, start", [
@@ -89,8 +104,8 @@ def test_the_app_servers_listen_address_is_checked_when_given(role, var, value, 
 
 
 def listen_address_alone(var, value, role):
-    errors = inputs.Errors()
-    inputs.listen_address(errors, {var: value}, var, unix="prefix" if role == "gunicorn" else "path")
+    errors = rules.Errors()
+    check_app.listen_address(errors, {var: value}, var, unix="prefix" if role == "gunicorn" else "path")
     return list(errors)
 
 

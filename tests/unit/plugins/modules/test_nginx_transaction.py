@@ -20,6 +20,11 @@ PLAYBOOK = """
   hosts: localhost
   gather_facts: false
   tasks:
+    # What the role's main entry point does first: check the inputs, keep the normalised ones (nginx_input).
+    - name: Check the role's input
+      flaskstack.deploy.check_inputs:
+        roles: [nginx]
+
     - name: Run configure.yml or upstreams.yml
       ansible.builtin.include_role:
         name: flaskstack.deploy.nginx
