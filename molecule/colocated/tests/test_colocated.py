@@ -1,6 +1,7 @@
 """nginx and uWSGI on one host: a unix socket only nginx's group can use, the app from git, static files
 served by nginx from current/static, v1 → v2 under load with no failed request."""
 
+import ast
 import json
 import os
 import re
@@ -94,7 +95,9 @@ def test_gunicorn_app_on_its_own_unix_socket(host):
     assert body["release"] == host.file("/srv/shop/current/RELEASE").content_string.strip()
     assert not host.file("/srv/shop/current/REVISION").exists  # from a directory, not git
     # gevent's workers: gevent is in the virtualenv (the role adds it to the app server's packages).
-    assert 'worker_class = "gevent"' in host.file("/etc/flaskstack/shop/gunicorn.conf.py").content_string
+    conf = ast.parse(host.file("/etc/flaskstack/shop/gunicorn.conf.py").content_string)
+    settings = {node.targets[0].id: node.value for node in conf.body if isinstance(node, ast.Assign)}
+    assert ast.literal_eval(settings["worker_class"]) == "gevent"
     assert host.run("/srv/shop/current/venv/bin/python -c 'import gevent'").rc == 0
 
 

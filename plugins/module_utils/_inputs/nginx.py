@@ -80,15 +80,8 @@ def _large_buffers(var, value):
 
 def normalise(values):
     """(the normalised inputs without the prefix, [error messages]) from the spec-converted `values`."""
-    errors, out = [], {}
-
-    def rule(name, check, *args):
-        if name in values:
-            try:
-                out[name[len(PREFIX):]] = check(name, values[name], *args)
-            except v.InputError as error:
-                errors.append(str(error))
-
+    found = v.Normalised(values, PREFIX)
+    rule = found.rule
     for name in FLAGS:
         rule(name, v.boolean)
     for name, minimum in COUNTS:
@@ -104,4 +97,4 @@ def normalise(values):
     rule("nginx_access_log", _log, "off")
     rule("nginx_pid_file", lambda var, value: w.nginx_word(var, v.absolute_path(var, value), "path"))
     rule("nginx_user", w.nginx_word, "user name")
-    return out, errors
+    return found.result()

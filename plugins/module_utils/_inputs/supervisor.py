@@ -87,15 +87,8 @@ def _program(path, program, values):
 
 def normalise(values):
     """(the normalised inputs without the prefix, [error messages]) from the spec-converted `values`."""
-    errors, out = [], {}
-
-    def rule(name, check, *args):
-        if name in values:
-            try:
-                out[name[len(PREFIX):]] = check(name, values[name], *args)
-            except v.InputError as error:
-                errors.append(str(error))
-
+    found = v.Normalised(values, PREFIX)
+    rule = found.rule
     for name in ("supervisor_conf_file", "supervisor_conf_dir", "supervisor_log_dir", "supervisor_socket_path"):
         rule(name, v.absolute_path)
     for name in ("supervisor_logfile_backups", "supervisor_program_logfile_backups"):
@@ -107,21 +100,21 @@ def normalise(values):
     rule("supervisor_socket_mode", _socket_mode)
     rule("supervisor_inet_http_server_enabled", v.boolean)
     rule("supervisor_purge_programs", v.boolean)
+    out = found.out
     if out.get("inet_http_server_enabled") and values.get(SECRET):
         try:
             w.supervisor_value(SECRET, values[SECRET])
         except v.InputError as error:
-            errors.append("%s: %s (the value is not shown)" % (SECRET, error.why))
+            found.errors.append("%s: %s (the value is not shown)" % (SECRET, error.why))
 
-    programs = []
     defaults = dict(values, supervisor_log_dir=out.get("log_dir", values.get("supervisor_log_dir", "")))
+    programs = v.Normalised(values, PREFIX)
     for index, program in enumerate(values.get("supervisor_programs") or []):
-        if not isinstance(program, dict) or not {"name", "command"} <= set(program):
-            continue  # the spec check said what is missing
-        try:
-            programs.append(_program("supervisor_programs[%d]" % index, program, defaults))
-        except v.InputError as error:
-            errors.append(str(error))
-    out["programs"] = programs
-    out["groups"] = list(dict.fromkeys(p["group"] for p in programs if p["group"]))
-    return out, errors
+        # Without a name or a command, the spec check said what is missing.
+        if isinstance(program, dict) and {"name", "command"} <= set(program):
+            path = "supervisor_programs[%d]" % index
+            programs.keep(path, _program, path, program, defaults)
+    out["programs"] = list(programs.out.values())
+    out["groups"] = list(dict.fromkeys(p["group"] for p in out["programs"] if p["group"]))
+    found.errors += programs.errors
+    return found.result()

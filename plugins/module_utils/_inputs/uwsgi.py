@@ -41,15 +41,8 @@ def _extra_options(var, options):
 
 def normalise(values):
     """(the normalised inputs without the prefix, [error messages]) from the spec-converted `values`."""
-    errors, out = [], {}
-
-    def rule(name, check, *args):
-        if name in values:
-            try:
-                out[name[len(PREFIX):]] = check(name, values[name], *args)
-            except v.InputError as error:
-                errors.append(str(error))
-
+    found = v.Normalised(values, PREFIX)
+    rule = found.rule
     rule("uwsgi_socket_mode", v.octal_mode)
     for name, minimum in COUNTS:
         rule(name, v.integer, minimum)
@@ -59,4 +52,4 @@ def normalise(values):
     rule("uwsgi_logto", _ini_or_empty)
     if isinstance(values.get("uwsgi_extra_options"), dict):
         rule("uwsgi_extra_options", _extra_options)
-    return out, errors
+    return found.result()

@@ -28,6 +28,32 @@ class InputError(ValueError):
         self.why = why
 
 
+class Normalised(object):
+    """One role's normalised inputs (.out, keyed without the role's prefix) and the messages of the values its
+    rules refused (.errors), collected one rule at a time."""
+
+    def __init__(self, values, prefix):
+        self.values = values
+        self.prefix = prefix
+        self.out = {}
+        self.errors = []
+
+    def rule(self, name, check, *args):
+        """out[name without prefix] = check(name, value, *args) when the variable is given; a refusal is kept."""
+        if name in self.values:
+            self.keep(name[len(self.prefix):], check, name, self.values[name], *args)
+
+    def keep(self, key, check, *args):
+        """out[key] = check(*args), or the refusal's message in errors."""
+        try:
+            self.out[key] = check(*args)
+        except InputError as error:
+            self.errors.append(str(error))
+
+    def result(self):
+        return self.out, self.errors
+
+
 def show(value):
     """A value as a message quotes it: its YAML-like type visible (a quoted "8" is not 8)."""
     text = repr(value) if isinstance(value, str) else str(value).lower() if isinstance(value, bool) else str(value)

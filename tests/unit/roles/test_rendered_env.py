@@ -5,30 +5,17 @@ and reads it back as gunicorn.conf.py's reader does (strip each line, skip comme
 '='). A value that would start another line is refused naming the variable, never shown.
 """
 
-import pathlib
 
 import pytest
-import yaml
 
-ROOT = pathlib.Path(__file__).resolve().parents[3]
-TEMPLATE = ROOT / "roles" / "flask_app" / "templates" / "env.j2"
 KEY = "k3pt-in-vault=0123456789#abc;def"
 
 
-def render(ansible_playbook, tmp_path, **variables):
+def render(render_templates, tmp_path, **variables):
     values = {"flask_app_secret_key": KEY, "flask_app_env": {}}
     values.update(variables)
-    (tmp_path / "values.yml").write_text(yaml.safe_dump(values))
-    play = [{
-        "hosts": "localhost", "connection": "local", "gather_facts": False, "vars_files": ["values.yml"],
-        "tasks": [
-            {"name": "Check", "flaskstack.deploy.check_inputs": {"roles": ["flask_app"]}},
-            {"name": "Write the environment file", "ansible.builtin.template": {
-                "src": str(TEMPLATE), "dest": str(tmp_path / "env"), "mode": "0600"}, "no_log": True},
-        ],
-    }]
-    (tmp_path / "render.yml").write_text(yaml.safe_dump(play))
-    run = ansible_playbook("-i", "localhost,", str(tmp_path / "render.yml"), cwd=tmp_path)
+    run = render_templates("flask_app", values, [{"name": "Write the environment file", "src": "env.j2",
+                                                  "dest": str(tmp_path / "env"), "no_log": True}])
     env = tmp_path / "env"
     return run, (read(env.read_text()) if env.exists() else None)
 
@@ -38,9 +25,9 @@ def read(text):
     return dict(line.split("=", 1) for line in lines if line and not line.startswith("#") and "=" in line)
 
 
-def test_values_read_back_as_given(ansible_playbook, tmp_path):
+def test_values_read_back_as_given(render_templates, tmp_path):
     env = {"DATABASE_URL": "postgres://u:p@db/shop?x=1", "QUOTED": "it's \"fine\"", "EMPTY": ""}
-    run, found = render(ansible_playbook, tmp_path, flask_app_env=env)
+    run, found = render(render_templates, tmp_path, flask_app_env=env)
     assert run.returncode == 0, run.stdout
     assert found == dict(env, FLASK_SECRET_KEY=KEY)
 
@@ -50,8 +37,8 @@ def test_values_read_back_as_given(ansible_playbook, tmp_path):
     ({"flask_app_env": {"A": "1\rFLASK_DEBUG=1"}}, "flask_app_env.A"),
     ({"flask_app_env": {"A": "trailing "}}, "flask_app_env.A"),
 ])
-def test_a_value_that_would_change_the_file_is_refused_unseen(ansible_playbook, tmp_path, variables, var):
-    run, found = render(ansible_playbook, tmp_path, **variables)
+def test_a_value_that_would_change_the_file_is_refused_unseen(render_templates, tmp_path, variables, var):
+    run, found = render(render_templates, tmp_path, **variables)
     assert run.returncode != 0 and found is None
     assert "%s: " % var in run.stdout and "(the value is not shown)" in run.stdout
     assert "FLASK_DEBUG" not in run.stdout and "trailing" not in run.stdout

@@ -7,17 +7,13 @@ import and the environment reader is in the file.
 """
 
 import ast
-import pathlib
 
 import pytest
-import yaml
 
-ROOT = pathlib.Path(__file__).resolve().parents[3]
-TEMPLATE = ROOT / "roles" / "gunicorn" / "templates" / "gunicorn.conf.py.j2"
 EVIL = '/etc/flaskstack/x");__import__("os").system("id");("'
 
 
-def render(ansible_playbook, tmp_path, **variables):
+def render(render_templates, tmp_path, **variables):
     values = {
         "flask_app_server": "gunicorn", "gunicorn_worker_class": "gthread", "gunicorn_worker_count": 3,
         "flaskstack_app": {"name": "shop", "port": 8000, "base_dir": "/srv/shop", "current": "/srv/shop/current",
@@ -25,19 +21,8 @@ def render(ansible_playbook, tmp_path, **variables):
                            "wsgi_env": {"FLASKSTACK_RELEASES": "/srv/shop/releases"}, "bind_address": "127.0.0.1"},
     }
     values.update(variables)
-    (tmp_path / "values.yml").write_text(yaml.safe_dump(values))
-    (tmp_path / "defaults.yml").write_text((ROOT / "roles" / "gunicorn" / "defaults" / "main.yml").read_text())
-    play = [{
-        "hosts": "localhost", "connection": "local", "gather_facts": False,
-        "vars_files": ["defaults.yml", "values.yml"],
-        "tasks": [
-            {"name": "Check", "flaskstack.deploy.check_inputs": {"roles": ["gunicorn"]}},
-            {"name": "Write gunicorn.conf.py", "ansible.builtin.template": {
-                "src": str(TEMPLATE), "dest": str(tmp_path / "gunicorn.conf.py"), "mode": "0600"}},
-        ],
-    }]
-    (tmp_path / "render.yml").write_text(yaml.safe_dump(play))
-    run = ansible_playbook("-i", "localhost,", str(tmp_path / "render.yml"), cwd=tmp_path)
+    run = render_templates("gunicorn", values, [{"name": "Write gunicorn.conf.py", "src": "gunicorn.conf.py.j2",
+                                                 "dest": str(tmp_path / "gunicorn.conf.py")}], defaults=True)
     conf = tmp_path / "gunicorn.conf.py"
     return run, (conf.read_text() if conf.exists() else None)
 
@@ -59,8 +44,8 @@ def settings(text):
     return found, calls
 
 
-def test_the_default_file_reads_back_as_the_defaults(ansible_playbook, tmp_path):
-    run, text = render(ansible_playbook, tmp_path)
+def test_the_default_file_reads_back_as_the_defaults(render_templates, tmp_path):
+    run, text = render(render_templates, tmp_path)
     assert run.returncode == 0, run.stdout
     found, calls = settings(text)
     assert found["bind"] == ["127.0.0.1:8000"] and found["workers"] == 3 and found["threads"] == 2
@@ -74,8 +59,8 @@ def test_the_default_file_reads_back_as_the_defaults(ansible_playbook, tmp_path)
     ("gunicorn_access_log", '/var/log/a"b\\c.log'),
     ("gunicorn_error_log", "/var/log/it's.log"),
 ])
-def test_quotes_and_backslashes_stay_inside_their_string(ansible_playbook, tmp_path, name, value):
-    run, text = render(ansible_playbook, tmp_path, **{name: value})
+def test_quotes_and_backslashes_stay_inside_their_string(render_templates, tmp_path, name, value):
+    run, text = render(render_templates, tmp_path, **{name: value})
     assert run.returncode == 0, run.stdout
     found, calls = settings(text)
     if name == "gunicorn_conf_dir":
@@ -85,13 +70,13 @@ def test_quotes_and_backslashes_stay_inside_their_string(ansible_playbook, tmp_p
     assert "system" not in "".join(c for c in calls if not c.startswith("sys.path.insert"))
 
 
-def test_a_line_break_is_refused_naming_the_variable(ansible_playbook, tmp_path):
-    run, text = render(ansible_playbook, tmp_path, gunicorn_forwarded_allow_ips="10.0.0.1\nimport os")
+def test_a_line_break_is_refused_naming_the_variable(render_templates, tmp_path):
+    run, text = render(render_templates, tmp_path, gunicorn_forwarded_allow_ips="10.0.0.1\nimport os")
     assert run.returncode != 0 and text is None
     assert "gunicorn_forwarded_allow_ips: " in run.stdout
 
 
-def test_a_bad_count_is_refused_when_the_role_checks_alone(ansible_playbook, tmp_path):
-    run, text = render(ansible_playbook, tmp_path, gunicorn_workers=-5, gunicorn_threads="two")
+def test_a_bad_count_is_refused_when_the_role_checks_alone(render_templates, tmp_path):
+    run, text = render(render_templates, tmp_path, gunicorn_workers=-5, gunicorn_threads="two")
     assert run.returncode != 0 and text is None
     assert "gunicorn_workers: -5" in run.stdout and "gunicorn_threads: " in run.stdout

@@ -11,15 +11,12 @@ import shutil
 import subprocess
 
 import pytest
-import yaml
 
-ROOT = pathlib.Path(__file__).resolve().parents[3]
-TEMPLATE = ROOT / "roles" / "nginx" / "templates" / "nginx.conf.j2"
 pytestmark = pytest.mark.skipif(shutil.which("nginx") is None or not pathlib.Path("/etc/nginx/mime.types").exists(),
                                 reason="no nginx on this machine")
 
 
-def render(ansible_playbook, tmp_path, **variables):
+def render(render_templates, tmp_path, **variables):
     sites = tmp_path / "flaskstack.d"
     sites.mkdir()
     shutil.copy("/etc/nginx/mime.types", tmp_path / "mime.types")
@@ -27,19 +24,8 @@ def render(ansible_playbook, tmp_path, **variables):
               "nginx_pid_file": str(tmp_path / "nginx.pid"), "nginx_error_log": str(tmp_path / "error.log"),
               "nginx_access_log": str(tmp_path / "access.log")}
     values.update(variables)
-    (tmp_path / "values.yml").write_text(yaml.safe_dump(values))
-    (tmp_path / "defaults.yml").write_text((ROOT / "roles" / "nginx" / "defaults" / "main.yml").read_text())
-    play = [{
-        "hosts": "localhost", "connection": "local", "gather_facts": False,
-        "vars_files": ["defaults.yml", "values.yml"],
-        "tasks": [
-            {"name": "Check", "flaskstack.deploy.check_inputs": {"roles": ["nginx"]}},
-            {"name": "Write nginx.conf", "ansible.builtin.template": {
-                "src": str(TEMPLATE), "dest": str(tmp_path / "nginx.conf"), "mode": "0600"}},
-        ],
-    }]
-    (tmp_path / "render.yml").write_text(yaml.safe_dump(play))
-    run = ansible_playbook("-i", "localhost,", str(tmp_path / "render.yml"), cwd=tmp_path)
+    run = render_templates("nginx", values, [{"name": "Write nginx.conf", "src": "nginx.conf.j2",
+                                              "dest": str(tmp_path / "nginx.conf")}], defaults=True)
     conf = tmp_path / "nginx.conf"
     return run, (conf.read_text() if conf.exists() else None)
 
@@ -56,8 +42,8 @@ def directives(text):
     return [line.strip() for line in text.splitlines() if line.strip() and not line.strip().startswith("#")]
 
 
-def test_the_defaults_pass_nginx(ansible_playbook, tmp_path):
-    run, text = render(ansible_playbook, tmp_path)
+def test_the_defaults_pass_nginx(render_templates, tmp_path):
+    run, text = render(render_templates, tmp_path)
     assert run.returncode == 0, run.stdout
     ok, why = nginx_accepts(tmp_path)
     assert ok, why
@@ -65,15 +51,15 @@ def test_the_defaults_pass_nginx(ansible_playbook, tmp_path):
 
 
 @pytest.mark.parametrize("off", ["no", "off", "false", False, "0"])
-def test_a_quoted_no_turns_gzip_off(ansible_playbook, tmp_path, off):
-    run, text = render(ansible_playbook, tmp_path, nginx_gzip=off, nginx_sendfile=off, nginx_listen_ipv6=off)
+def test_a_quoted_no_turns_gzip_off(render_templates, tmp_path, off):
+    run, text = render(render_templates, tmp_path, nginx_gzip=off, nginx_sendfile=off, nginx_listen_ipv6=off)
     assert run.returncode == 0, run.stdout
     assert "gzip on;" not in directives(text) and "sendfile off;" in directives(text)
     assert nginx_accepts(tmp_path)[0]
 
 
-def test_times_and_sizes_are_written_as_nginx_reads_them(ansible_playbook, tmp_path):
-    run, text = render(ansible_playbook, tmp_path, nginx_keepalive_timeout="75", nginx_client_max_body_size="8M",
+def test_times_and_sizes_are_written_as_nginx_reads_them(render_templates, tmp_path):
+    run, text = render(render_templates, tmp_path, nginx_keepalive_timeout="75", nginx_client_max_body_size="8M",
                        nginx_open_file_cache_valid="1m30s",
                        nginx_open_file_cache="max=100  inactive=1m", nginx_access_log="off",
                        nginx_error_log="syslog:server=unix:/dev/log,tag=nginx,nohostname")
@@ -96,7 +82,7 @@ def test_times_and_sizes_are_written_as_nginx_reads_them(ansible_playbook, tmp_p
     ("nginx_large_client_header_buffers", "4 8k;"),
     ("nginx_user", "www-data;daemon off"),
 ])
-def test_what_would_change_nginx_conf_is_refused_naming_the_variable(ansible_playbook, tmp_path, name, value):
-    run, text = render(ansible_playbook, tmp_path, **{name: value})
+def test_what_would_change_nginx_conf_is_refused_naming_the_variable(render_templates, tmp_path, name, value):
+    run, text = render(render_templates, tmp_path, **{name: value})
     assert run.returncode != 0 and text is None
     assert "\n%s: " % name in run.stdout or " %s: " % name in run.stdout, run.stdout

@@ -5,16 +5,11 @@ Renders the role's real template with ansible-playbook on the local machine, aft
 the same key more than once allowed). Dangerous values are refused naming the variable, never written.
 """
 
-import pathlib
 
 import pytest
-import yaml
-
-ROOT = pathlib.Path(__file__).resolve().parents[3]
-TEMPLATE = ROOT / "roles" / "uwsgi" / "templates" / "uwsgi.ini.j2"
 
 
-def render(ansible_playbook, tmp_path, **variables):
+def render(render_templates, tmp_path, **variables):
     values = {
         "flask_app_server": "uwsgi", "uwsgi_process_count": 2, "uwsgi_unix_socket": True,
         "uwsgi_socket": "/srv/shop/run/uwsgi.sock", "uwsgi_fifo": "/srv/shop/shared/uwsgi.fifo",
@@ -24,19 +19,8 @@ def render(ansible_playbook, tmp_path, **variables):
                            "bind_address": "127.0.0.1"},
     }
     values.update(variables)
-    (tmp_path / "values.yml").write_text(yaml.safe_dump(values))
-    (tmp_path / "defaults.yml").write_text((ROOT / "roles" / "uwsgi" / "defaults" / "main.yml").read_text())
-    play = [{
-        "hosts": "localhost", "connection": "local", "gather_facts": False,
-        "vars_files": ["defaults.yml", "values.yml"],
-        "tasks": [
-            {"name": "Check", "flaskstack.deploy.check_inputs": {"roles": ["uwsgi"]}},
-            {"name": "Write uwsgi.ini", "ansible.builtin.template": {
-                "src": str(TEMPLATE), "dest": str(tmp_path / "uwsgi.ini"), "mode": "0600"}},
-        ],
-    }]
-    (tmp_path / "render.yml").write_text(yaml.safe_dump(play))
-    run = ansible_playbook("-i", "localhost,", str(tmp_path / "render.yml"), cwd=tmp_path)
+    run = render_templates("uwsgi", values, [{"name": "Write uwsgi.ini", "src": "uwsgi.ini.j2",
+                                              "dest": str(tmp_path / "uwsgi.ini")}], defaults=True)
     ini = tmp_path / "uwsgi.ini"
     return run, (options(ini.read_text()) if ini.exists() else None)
 
@@ -58,22 +42,22 @@ def first(found, key):
 
 
 @pytest.mark.parametrize("mode, written", [("0660", "660"), (0o660, "660"), ("770", "770"), (0o600, "600")])
-def test_the_socket_mode_is_written_as_octal_digits_quoted_or_not(ansible_playbook, tmp_path, mode, written):
-    run, found = render(ansible_playbook, tmp_path, uwsgi_socket_mode=mode)
+def test_the_socket_mode_is_written_as_octal_digits_quoted_or_not(render_templates, tmp_path, mode, written):
+    run, found = render(render_templates, tmp_path, uwsgi_socket_mode=mode)
     assert run.returncode == 0, run.stdout
     assert first(found, "chmod-socket") == written
     assert first(found, "chown-socket") == "shop:www-data"
 
 
 @pytest.mark.parametrize("given, written", [("no", "false"), ("off", "false"), ("yes", "true"), (True, "true")])
-def test_enable_threads_renders_what_the_boolean_means(ansible_playbook, tmp_path, given, written):
-    run, found = render(ansible_playbook, tmp_path, uwsgi_enable_threads=given)
+def test_enable_threads_renders_what_the_boolean_means(render_templates, tmp_path, given, written):
+    run, found = render(render_templates, tmp_path, uwsgi_enable_threads=given)
     assert run.returncode == 0, run.stdout
     assert first(found, "enable-threads") == written
 
 
-def test_extra_options_one_line_per_value_with_magic_variables_kept(ansible_playbook, tmp_path):
-    run, found = render(ansible_playbook, tmp_path, uwsgi_extra_options={
+def test_extra_options_one_line_per_value_with_magic_variables_kept(render_templates, tmp_path):
+    run, found = render(render_templates, tmp_path, uwsgi_extra_options={
         "reload-on-rss": 256, "env": ["A=1", "B=2"], "procname-prefix": "%n-"})
     assert run.returncode == 0, run.stdout
     assert [(k, v) for k, v in found if k in ("reload-on-rss", "procname-prefix")] == [
@@ -89,7 +73,7 @@ def test_extra_options_one_line_per_value_with_magic_variables_kept(ansible_play
     ("uwsgi_socket_mode", 660, "uwsgi_socket_mode: 660 is not a mode"),
     ("uwsgi_socket_mode", "rw", "uwsgi_socket_mode: 'rw' is not a mode"),
 ])
-def test_what_uwsgi_ini_cannot_hold_is_refused_naming_the_variable(ansible_playbook, tmp_path, name, value, why):
-    run, found = render(ansible_playbook, tmp_path, **{name: value})
+def test_what_uwsgi_ini_cannot_hold_is_refused_naming_the_variable(render_templates, tmp_path, name, value, why):
+    run, found = render(render_templates, tmp_path, **{name: value})
     assert run.returncode != 0 and found is None
     assert why in run.stdout
